@@ -1,0 +1,69 @@
+"""Options every command shares (--debug, --quiet, --log-format, --role), and event logging.
+
+They may be written anywhere on the command line (`custinfo ingest f.csv --quiet` or
+`custinfo --quiet ingest f.csv`): main() lifts them out before typer parses the rest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rich.console import Console
+
+FLAG_OPTIONS = {"--debug": "debug", "--quiet": "quiet", "-q": "quiet"}
+VALUE_OPTIONS = {"--log-format": "log_format", "--role": "role"}
+
+
+@dataclass
+class State:
+    debug: bool = False
+    quiet: bool = False
+    log_format: str = "text"
+    role: str | None = None
+
+
+STATE = State()
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def lift_global_options(argv: list[str]) -> list[str]:
+    """Set STATE from the shared options wherever they are, and return the other arguments."""
+    rest, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            rest += argv[i:]
+            break
+        key, _, inline = a.partition("=")
+        if a in FLAG_OPTIONS:
+            setattr(STATE, FLAG_OPTIONS[a], True)
+        elif key in VALUE_OPTIONS and (inline or i + 1 < len(argv)):
+            value = inline if inline else argv[i + 1]
+            i += 0 if inline else 1
+            setattr(STATE, VALUE_OPTIONS[key], value)
+        else:
+            rest.append(a)
+        i += 1
+    if STATE.role is None:
+        STATE.role = os.environ.get("CUSTINFO_ROLE") or None
+    return rest
+
+
+def event(name: str, message: str = "", **fields) -> None:
+    """One log event on stderr: a JSON line with --log-format json, else a short text line."""
+    if STATE.log_format == "json":
+        rec = {"ts": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": name, **fields}
+        if message:
+            rec["message"] = message
+        sys.stderr.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        sys.stderr.flush()
+    elif not STATE.quiet and message:
+        err.print(message)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

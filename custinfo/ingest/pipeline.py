@@ -1,0 +1,147 @@
+"""`custinfo ingest`: files -> normalized records -> matched against the store -> one atomic commit."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..config import Config, load_config
+from ..merge.fold import fold
+from ..store.store import Store, utcnow
+from .prepare import PreparedFile, prepare_file, spool_stdin
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    status: str  # ingested | skipped (same content already ingested) | dry-run
+    sha256: str
+    rows: int = 0
+    records: int = 0
+    quarantined: int = 0
+    skipped_forgotten: int = 0
+    sheets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    batch_id: str | None
+    channel: str
+    files: list[FileOutcome]
+    records: int = 0
+    quarantined: int = 0
+    new_customers: int = 0
+    joined_existing: int = 0
+    merges: int = 0
+    dry_run: bool = False
+    store_version: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, channel: str | None = None,
+           config_file: str | Path | None = None, force: bool = False, dry_run: bool = False,
+           encoding: str | None = None, progress: Progress | None = None) -> IngestResult:
+    """Ingest export files into the store as one atomic commit.
+
+    Every file is read and validated before the store is touched: one bad file stops the whole
+    command with nothing written. Files whose content was ingested before are skipped unless
+    `force`.
+    """
+    store = store if isinstance(store, Store) else Store(store)
+    config = load_config(config_file, channel)
+    prepared = _prepare_all(paths, config, encoding, progress)
+    if dry_run:
+        return _dry_run_result(prepared, config)
+    with store.transaction(command="ingest") as txn:
+        seen = set(store.frame("batches", manifest=txn.base, columns=["file_sha256"])["file_sha256"])
+        outcomes, todo = [], []
+        for p in prepared:
+            if p.sha256 in seen and not force:
+                outcomes.append(FileOutcome(p.name, "skipped", p.sha256, p.rows))
+            else:
+                todo.append(p)
+                seen.add(p.sha256)
+        if not todo:
+            return IngestResult(None, config.channel, outcomes, store_version=txn.base["version"])
+        result = _commit(store, txn, todo, config, progress)
+        result.files = outcomes + result.files
+        return result
+
+
+def _prepare_all(paths, config: Config, encoding, progress) -> list[PreparedFile]:
+    prepared = []
+    for i, p in enumerate(paths):
+        if progress:
+            progress("read", i, len(paths))
+        if str(p) == "-":
+            tmp = spool_stdin()
+            try:
+                prepared.append(prepare_file(tmp, config, encoding=encoding, display_name="stdin"))
+            finally:
+                os.unlink(tmp)
+        else:
+            prepared.append(prepare_file(p, config, encoding=encoding))
+    return prepared
+
+
+def _dry_run_result(prepared: list[PreparedFile], config: Config) -> IngestResult:
+    files = [FileOutcome(p.name, "dry-run", p.sha256, p.rows, len(p.records), len(p.quarantine),
+                         sheets=p.sheets, warnings=p.warnings) for p in prepared]
+    return IngestResult(None, config.channel, files, sum(f.records for f in files),
+                        sum(f.quarantined for f in files), dry_run=True)
+
+
+def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progress) -> IngestResult:
+    now = utcnow()
+    batch_no = txn.next_id("batch")
+    batch_id = f"B{batch_no:06d}"
+    new = pd.concat([p.records for p in todo], ignore_index=True)
+    new.insert(0, "record_id", [f"R{batch_no:06d}-{i:07d}" for i in range(1, len(new) + 1)])
+    new["batch_id"], new["ingested_at"] = batch_id, now
+    new["file_sha256"] = [p.sha256 for p in todo for _ in range(len(p.records))]
+    if progress:
+        progress("match", 0, 1)
+    from ..merge.assign import assign  # the matching engine, imported late: it is heavy
+    existing = _existing_records(store, txn.base)
+    decisions = store.frame("decisions", manifest=txn.base)
+    assignment = assign(new, existing, decisions, config)
+    membership = store.frame("membership", manifest=txn.base)
+    customers = store.frame("customers", manifest=txn.base)
+    res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
+               now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
+    quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
+    quarantine["batch_id"] = batch_id
+    outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records), len(p.quarantine),
+                            sheets=p.sheets, warnings=p.warnings) for p in todo]
+    batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
+                             "channel": config.channel, "sheets": ",".join(s for s in o.sheets if s),
+                             "rows": o.rows, "records": o.records, "quarantined": o.quarantined,
+                             "skipped_forgotten": 0, "started_at": now, "committed_at": utcnow(),
+                             "command": "ingest"} for o in outcomes])
+    if progress:
+        progress("write", 0, 1)
+    txn.append("records", new)
+    txn.append("quarantine", quarantine)
+    txn.append("history", res.history)
+    txn.append("redirects", res.redirects)
+    txn.overwrite("membership", res.membership)
+    txn.overwrite("customers", res.customers)
+    txn.append("batches", batches)
+    manifest = txn.commit({"batch_id": batch_id, "records": len(new)})
+    return IngestResult(batch_id, config.channel, outcomes, len(new), len(quarantine),
+                        res.stats["new_customers"], res.stats["joined_existing"], res.stats["merges"],
+                        store_version=manifest["version"])
+
+
+def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
+    recs = store.frame("records", manifest=manifest)
+    members = store.frame("membership", manifest=manifest)
+    return recs.merge(members, on="record_id", how="inner")

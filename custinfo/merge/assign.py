@@ -1,0 +1,30 @@
+"""Bridge from ingest to the matching engine: which customer does each new record belong to?"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..config import Config
+from .fold import Assignment
+
+
+def decision_pairs(decisions: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Active must-link and cannot-link pairs of record ids decided by people."""
+    if not len(decisions):
+        return [], []
+    latest = decisions.assign(_k=decisions[["a", "b"]].apply(lambda r: tuple(sorted(r)), axis=1))
+    latest = latest.drop_duplicates("_k", keep="last")
+    must = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"]) if kind == "must_link"]
+    cannot = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"]) if kind == "cannot_link"]
+    return must, cannot
+
+
+def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config) -> Assignment:
+    """Group the new records and say which existing customers each group joins."""
+    from ..match import Matcher, load_settings
+
+    must, cannot = decision_pairs(decisions)
+    matcher = Matcher(load_settings())
+    res = matcher.match_incremental(new, existing, must_link=must, cannot_link=cannot)
+    group = res.assign.set_index("record_id")["group"]
+    score = res.assign.set_index("record_id")["match_score"]
+    return Assignment(group=group, group_customers=res.group_customers, score=score)
