@@ -1,0 +1,100 @@
+"""The store: one command is one commit; a half-written command is invisible and rolled back."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+
+from custinfo.errors import StoreBusyError
+from custinfo.store.lock import StoreLock
+from custinfo.store.store import Store
+
+
+def _batch(n: int, tag: str) -> pd.DataFrame:
+    return pd.DataFrame({"batch_id": [tag] * n, "file": [f"{tag}.csv"] * n, "file_sha256": [f"{tag}{i}" for i in range(n)],
+                         "records": list(range(n))})
+
+
+def test_commit_publishes_all_tables_at_once(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.append("batches", _batch(2, "a"))
+        txn.overwrite("membership", pd.DataFrame({"record_id": ["r1"], "customer_id": ["c1"]}))
+        m = txn.commit()
+    assert m["version"] == 1
+    assert len(s.frame("batches")) == 2
+    assert list(s.frame("membership")["customer_id"]) == ["c1"]
+
+
+def test_uncommitted_table_writes_are_invisible_and_rolled_back(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.append("batches", _batch(1, "a"))
+        txn.commit()
+    # A writer that dies after writing a table version but before the manifest:
+    from deltalake import write_deltalake
+    from custinfo.store.store import arrow_table
+    write_deltalake(str(s.path / "batches"), arrow_table("batches", _batch(5, "crash")), mode="append")
+    write_deltalake(str(s.path / "history"), arrow_table("history", pd.DataFrame({"customer_id": ["x"]})),
+                    mode="overwrite")
+    assert len(s.frame("batches")) == 1  # readers see the pinned version only
+    with s.transaction("t2") as txn:  # the next writer rolls back first
+        txn.append("batches", _batch(1, "b"))
+        txn.commit()
+    assert sorted(s.frame("batches")["batch_id"]) == ["a", "b"]
+    assert len(s.frame("history")) == 0
+
+
+def test_second_writer_gets_store_busy_with_pid(tmp_path):
+    (tmp_path / "st").mkdir()
+    with StoreLock(tmp_path / "st"):
+        with pytest.raises(StoreBusyError) as exc:
+            StoreLock(tmp_path / "st").acquire()
+    assert f"pid {os.getpid()}" in exc.value.one_line()
+
+
+def test_lock_of_killed_process_does_not_block(tmp_path):
+    store = tmp_path / "st"
+    store.mkdir()
+    code = textwrap.dedent(f"""
+        import time, sys
+        from custinfo.store.lock import StoreLock
+        StoreLock({str(store)!r}).acquire()
+        print("locked", flush=True)
+        time.sleep(60)
+    """)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "locked"
+    with pytest.raises(StoreBusyError):
+        StoreLock(store).acquire()
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    with StoreLock(store):
+        pass
+
+
+def test_as_of_reads_the_store_as_it_was(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.append("batches", _batch(1, "a"))
+        first = txn.commit()
+    with s.transaction("t") as txn:
+        txn.append("batches", _batch(1, "b"))
+        txn.commit()
+    old = s.manifest(first["committed_at"])
+    assert list(s.frame("batches", manifest=old)["batch_id"]) == ["a"]
+
+
+def test_store_files_are_owner_only(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.append("batches", _batch(1, "a"))
+        txn.commit()
+    for root, dirs, files in os.walk(s.path):
+        for d in dirs:
+            assert os.stat(os.path.join(root, d)).st_mode & 0o077 == 0, d
+        for f in files:
+            assert os.stat(os.path.join(root, f)).st_mode & 0o077 == 0, f
