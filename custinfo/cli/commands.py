@@ -110,3 +110,84 @@ def verify(store: StoreOpt = None, fmt: FormatOpt = None) -> None:
 
 
 __all__ = ["print_frame", "Path"]
+
+
+@app.command()
+def show(customer_id: Annotated[str, typer.Argument(help="customer id (old ids redirect) or record id")],
+         store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """One customer: the golden record, where each value came from, and its source records."""
+    from ..merge.lookup import show_customer
+
+    data = show_customer(Store(store), customer_id)
+    if fmt == "json":
+        print_json(data)
+        return
+    if data["redirected_from"]:
+        out.print(f"{data['redirected_from']} was merged into {data['customer_id']}")
+    rows = [{"field": f, "value": v, **({k: data["provenance"][f][k] for k in ("channel", "source_file", "source_row")}
+                                       if f in data["provenance"] else {})}
+            for f, v in data["golden"].items() if v is not None]
+    import pandas as pd
+    print_frame(pd.DataFrame(rows), title=f"customer {data['customer_id']}")
+    for f, vals in data["conflicts"].items():
+        out.print(f"conflict on {f}: " + "; ".join(f"{v} ({', '.join(r)})" for v, r in vals.items()), markup=False)
+    print_frame(pd.DataFrame(data["records"]), title="source records")
+
+
+@app.command()
+def history(customer_id: Annotated[str, typer.Argument(help="customer id or record id")],
+            store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Each change of each golden field: old value, new value, time, and the source that caused it."""
+    from ..merge.lookup import customer_history
+
+    df = customer_history(Store(store), customer_id)
+    if fmt == "json":
+        print_json(df.to_dict("records"))
+    else:
+        print_frame(df.drop(columns=["batch_id"]), title=f"history of {customer_id}", limit=500)
+
+
+def _show_decision(res, fmt) -> None:
+    if fmt == "json":
+        print_json(res.as_dict())
+    elif not STATE.quiet:
+        out.print(res.message)
+
+
+@app.command()
+def link(a: Annotated[str, typer.Argument(help="record or customer id")],
+         b: Annotated[str, typer.Argument(help="record or customer id")],
+         store: StoreOpt = None, note: Annotated[str, typer.Option(help="why")] = "", fmt: FormatOpt = None) -> None:
+    """Must-link: A and B are the same customer, now and in every later ingest."""
+    from ..merge.decisions import link as do_link
+
+    _show_decision(do_link(Store(store), a, b, note), fmt)
+
+
+@app.command()
+def unlink(a: Annotated[str, typer.Argument(help="record or customer id")],
+           b: Annotated[str, typer.Argument(help="record or customer id")],
+           store: StoreOpt = None, note: Annotated[str, typer.Option(help="why")] = "", fmt: FormatOpt = None) -> None:
+    """Cannot-link: A and B are different customers, now and in every later ingest."""
+    from ..merge.decisions import unlink as do_unlink
+
+    _show_decision(do_unlink(Store(store), a, b, note), fmt)
+
+
+@app.command()
+def split(customer_id: Annotated[str, typer.Argument(help="customer id")], store: StoreOpt = None,
+          records: Annotated[Optional[str], typer.Option("--records", help="comma-separated record ids to move out")] = None,
+          fmt: FormatOpt = None) -> None:
+    """Undo a wrong merge (by default the last one), keeping the pieces apart for good."""
+    from ..merge.decisions import split as do_split
+
+    _show_decision(do_split(Store(store), customer_id, records.split(",") if records else None), fmt)
+
+
+@app.command()
+def retire(inactive_since: Annotated[str, typer.Option("--inactive-since", help="DATE (YYYY-MM-DD)")],
+           store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Mark customers with no new record since DATE as inactive (kept, not deleted)."""
+    from ..merge.decisions import retire as do_retire
+
+    _show_decision(do_retire(Store(store), inactive_since), fmt)

@@ -68,16 +68,27 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
 
     affected = set(new_members["customer_id"]) | set(merged.values())
     recs = pd.concat([existing.drop(columns=["customer_id"], errors="ignore"), new], ignore_index=True)
-    recs = recs.merge(members, on="record_id", how="inner")
+    customers_out, history = regolden(recs, members, customers, affected, merged, now=now, batch_id=batch_id,
+                                      trust=trust, survivorship=survivorship)
+    stats = {"new_customers": len(fresh), "joined_existing": int(sum(1 for g in groups if len(
+        assignment.group_customers.get(g) or []) == 1)), "merges": len(merged)}
+    return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats)
+
+
+def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFrame, affected: set,
+             merged: dict, *, now: str, batch_id: str, trust: dict, survivorship: dict | None = None,
+             reason: str = "updated") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Recompute the golden records of `affected` customers; return the new customers table and history.
+
+    `merged` maps customer ids that stop existing to the id that absorbs them.
+    """
+    recs = records.drop(columns=["customer_id"], errors="ignore").merge(members, on="record_id", how="inner")
     recs = recs[recs["customer_id"].isin(affected)]
     golden = golden_records(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers
-    history = _history(old, golden, recs, merged, now, batch_id)
-    customers_out = _replace_rows(customers, golden, merged, now)
-    stats = {"new_customers": len(fresh), "joined_existing": int(sum(1 for g in groups if len(
-        assignment.group_customers.get(g) or []) == 1)), "merges": len(merged)}
-    return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats)
+    history = _history(old, golden, recs, merged, now, batch_id, reason)
+    return _replace_rows(customers, golden, merged, now), history
 
 
 def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, now: str) -> pd.DataFrame:
@@ -99,7 +110,7 @@ def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, n
 
 
 def _history(old: pd.DataFrame, golden: pd.DataFrame, recs: pd.DataFrame, merged: dict, now: str,
-             batch_id: str) -> pd.DataFrame:
+             batch_id: str, reason: str = "updated") -> pd.DataFrame:
     """One row per golden field whose value changed; one 'created' row per new customer."""
     known = set(old.index) if len(old) else set()
     parts = [pd.DataFrame({"customer_id": list(merged.values()), "field": "*",
@@ -118,7 +129,7 @@ def _history(old: pd.DataFrame, golden: pd.DataFrame, recs: pd.DataFrame, merged
         hit = (before.fillna("\0") != g[f].fillna("\0")).to_numpy()
         parts.append(pd.DataFrame({"customer_id": g.index[hit], "field": f,
                                    "old_value": before.to_numpy()[hit], "new_value": g[f].to_numpy()[hit],
-                                   "record_id": g[f"src_{f}"].to_numpy()[hit], "reason": "updated"}))
+                                   "record_id": g[f"src_{f}"].to_numpy()[hit], "reason": reason}))
     hist = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
         else pd.DataFrame(columns=["customer_id", "field", "old_value", "new_value", "record_id", "reason"])
     hist["changed_at"], hist["batch_id"] = now, batch_id

@@ -27,7 +27,7 @@ def verify_store(store: Store) -> dict:
     ghosts = set(mem["record_id"]) - set(recs["record_id"])
     if ghosts:
         problems.append(f"{len(ghosts)} membership row(s) point at missing records, e.g. {sorted(ghosts)[:3]}")
-    live = set(cust.loc[cust["status"] != "merged", "customer_id"])
+    live = set(cust.loc[cust["status"].isin(["active", "inactive"]), "customer_id"])
     bad = set(mem["customer_id"]) - live
     if bad:
         problems.append(f"records belong to {len(bad)} customer(s) that are missing or merged, e.g. {sorted(bad)[:3]}")
