@@ -191,3 +191,55 @@ def retire(inactive_since: Annotated[str, typer.Option("--inactive-since", help=
     from ..merge.decisions import retire as do_retire
 
     _show_decision(do_retire(Store(store), inactive_since), fmt)
+
+
+@app.command()
+def normalize(
+    file: Annotated[str, typer.Argument(help="CSV/TSV/TXT/XLSX export; - reads stdin")],
+    output: Annotated[str, typer.Option("--output", "-o", help="FILE (.csv .xlsx .parquet .jsonl); - = CSV on stdout")],
+    channel: ChannelOpt = None,
+    config: ConfigOpt = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="text encoding (default: detect)")] = None,
+) -> None:
+    """Map and normalize a file without a store; an `issues` column says what is wrong in each row."""
+    from ..ingest.normalize_file import normalize_file
+    from ..report.writers import write_frame
+
+    path = _stdin_to_file(file)
+    df = normalize_file(path, channel=channel, config_file=config, encoding=encoding)
+    write_frame(df, output, encoding="utf-8-sig")
+    n_issues = int(df["issues"].notna().sum())
+    event("normalize", f"wrote {len(df)} rows to {output} ({n_issues} with issues)", rows=len(df),
+          rows_with_issues=n_issues, output=output)
+
+
+def _stdin_to_file(file: str) -> str:
+    if file != "-":
+        return file
+    from ..ingest.prepare import spool_stdin
+    return str(spool_stdin())
+
+
+@app.command()
+def dedupe(
+    files: Annotated[list[str], typer.Argument(help="CSV/XLSX lists (e.g. name cards)")],
+    output: Annotated[str, typer.Option("--output", "-o", help="every row + cluster_id, cluster_size, match_score")],
+    golden: Annotated[Optional[str], typer.Option("--golden", help="FILE: one merged row per customer")] = None,
+    review: Annotated[Optional[str], typer.Option("--review", help="FILE.xlsx: uncertain pairs side by side")] = None,
+    channel: ChannelOpt = None,
+    config: ConfigOpt = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="text encoding (default: detect)")] = None,
+) -> None:
+    """One-off deduplication of a list, no store needed."""
+    from ..dedupe import dedupe_files
+    from ..report.writers import write_frame
+
+    res = dedupe_files([_stdin_to_file(f) for f in files], channel=channel, config_file=config, encoding=encoding)
+    write_frame(res.rows, output)
+    if golden:
+        write_frame(res.golden, golden)
+    if review:
+        write_frame(res.review, review, sheet_name="review")
+    s = res.stats
+    event("dedupe", f"{s['rows']} rows -> {s['clusters']} customers ({s['duplicate_rows']} duplicates);"
+          f" {s['review_pairs']} pairs to review", **s)
