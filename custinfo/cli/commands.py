@@ -50,12 +50,30 @@ def ingest(
         raise typer.Exit(EXIT_DATA)
 
 
-@report_app.command("summary")
-def report_summary(store: StoreOpt = None, fmt: FormatOpt = None, output: OutOpt = None) -> None:
-    """Records per channel and file, customers, quarantined rows."""
-    from ..report.summary import summary
+def _report_command(name: str, doc: str):
+    def command(store: StoreOpt = None, fmt: FormatOpt = None, output: OutOpt = None,
+                as_of: Annotated[Optional[str], typer.Option("--as-of", help="the store as it was at DATE")] = None,
+                since: Annotated[Optional[str], typer.Option("--since", help="changes since DATE (changes report)")] = None,
+                ) -> None:
+        from ..report import build_report
 
-    emit_report(summary(Store(store)), fmt, output)
+        kw = {"since": since} if name == "changes" else {}
+        emit_report(build_report(name, store=Store(store), as_of=as_of, **kw), fmt, output)
+
+    command.__doc__ = doc
+    report_app.command(name)(command)
+
+
+for _name, _doc in [
+    ("summary", "Records per channel and file, customers, quarantined rows."),
+    ("quality", "Completeness and validity of each field per channel and file; quarantine reasons."),
+    ("duplicates", "Clusters, their sizes, duplicate rate per channel and file."),
+    ("channels", "Per channel: records, new customers brought, share already known; overlap matrix."),
+    ("profile", "Gender, age bands, provinces, cities, companies, titles."),
+    ("changes", "What changed in golden records (use --since DATE)."),
+    ("conflicts", "Where trusted sources disagree, and the value chosen."),
+]:
+    _report_command(_name, _doc)
 
 
 def _export(kind: str, store, output, as_of, channel, since, where, columns, encoding) -> None:

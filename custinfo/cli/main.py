@@ -6,8 +6,12 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
+
+try:  # typer >= 0.26 ships its own copy of click
+    from typer.exceptions import Abort, Exit, TyperException as UsageProblem
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import Abort, ClickException as UsageProblem, Exit
 
 from .. import __version__
 from ..errors import EXIT_OK, EXIT_USAGE, CustinfoError
@@ -65,11 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except CustinfoError as exc:
         return _fail(exc.one_line(), exc.exit_code, exc.as_dict())
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except UsageProblem as exc:
         return _fail(exc.format_message(), EXIT_USAGE, {"error": "UsageError"})
-    except click.exceptions.Abort:
+    except Abort:
         return _fail("aborted", 130, {"error": "Abort"})
     except KeyboardInterrupt:
         return _fail("interrupted; the store is unchanged unless a commit had finished", 130, {})

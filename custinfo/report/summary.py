@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..store.store import Store, utcnow
-from .model import Chart, Report, Table
+from ..store.store import Store
+from .model import Chart, Report, Table, timestamp
 
 
 def summary(store: Store, *, manifest: dict | None = None) -> Report:
@@ -36,7 +36,7 @@ def summary(store: Store, *, manifest: dict | None = None) -> Report:
         "store_version": int(m.get("version", 0)),
     }
     return Report(
-        name="summary", title="custinfo summary", generated_at=utcnow(), summary=figures,
+        name="summary", title="custinfo summary", generated_at=timestamp(), summary=figures,
         tables=[Table("channels", "Records per channel", per_channel.reset_index(drop=True)),
                 Table("files", "Records per file", per_file.reset_index(drop=True)),
                 Table("quarantine", "Quarantined rows by reason", reasons.reset_index(drop=True))],
