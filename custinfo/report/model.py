@@ -26,6 +26,7 @@ import pandas as pd
 CHART_KINDS = ("bar", "hbar", "pie", "stacked")
 VALUE_FORMATS = ("percent", "int", "float", "text")
 
+_YEAR_NAME = re.compile(r"(^|_)(year|yr)$|^年$|年份$", re.IGNORECASE)
 _RATE_NAME = re.compile(r"(^|_)(rate|share|ratio|pct)$|率$|占比$|比例$", re.IGNORECASE)
 
 
@@ -129,6 +130,8 @@ class Table:
         frame = self.data()
         if column in frame.columns and looks_like_rate(column, frame[column]):
             return "percent"
+        if _YEAR_NAME.search(column):
+            return "text"
         return None
 
 
@@ -246,8 +249,9 @@ def humanize(key: str) -> str:
 def format_value(value: Any, fmt: str | None = None) -> str:
     """A value as people should read it in a table or a card ('' when missing).
 
-    Integers get thousands separators from 10,000 up (so years stay 2024); floats get a
-    precision that suits their size; 'percent' multiplies by 100; dates drop a midnight time.
+    Numbers get thousands separators (a year column should say 'text', which `Table`
+    does for columns named year/年份); floats get a precision that suits their size;
+    'percent' multiplies by 100; dates drop a midnight time.
     """
     if isinstance(value, dict):
         return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
@@ -283,7 +287,7 @@ def _format_number(value: Any, fmt: str | None) -> str:
         return f"{number:,.2f}"
     if isinstance(value, int | np.integer) or fmt == "int" or number.is_integer():
         whole = int(value) if isinstance(value, int | np.integer) else round(number)
-        return f"{whole:,}" if abs(whole) >= 10_000 else str(whole)
+        return f"{whole:,}"
     if abs(number) >= 1000:
         return f"{number:,.0f}"
     if abs(number) >= 100:

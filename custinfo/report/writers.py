@@ -98,7 +98,12 @@ def _neutralize_series(series: pd.Series) -> pd.Series:
     """Neutralize every risky string in a column; other values pass unchanged."""
     if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
         return series
-    return series.map(lambda v: neutralize_formula(v) if isinstance(v, str) else v)
+    risky = [isinstance(v, str) and is_formula_risk(v) for v in series.tolist()]
+    if not any(risky):
+        return series
+    safe = series.copy()  # assign only the risky cells: `map` would turn ints+NaN into floats
+    safe[risky] = ["'" + v for v in series[risky].tolist()]
+    return safe
 
 
 def _neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
