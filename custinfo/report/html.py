@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from html import escape
-from typing import Any
 
 import pandas as pd
 
