@@ -261,3 +261,30 @@ def dedupe(
     s = res.stats
     event("dedupe", f"{s['rows']} rows -> {s['clusters']} customers ({s['duplicate_rows']} duplicates);"
           f" {s['review_pairs']} pairs to review", **s)
+
+
+@review_app.command("export")
+def review_export(output: Annotated[str, typer.Option("--output", "-o", help="FILE.xlsx")], store: StoreOpt = None) -> None:
+    """Write the uncertain pairs, side by side, with a same/different/skip drop-down."""
+    from ..merge.review import export_review
+
+    n = export_review(Store(store), output)
+    event("review_export", f"wrote {n} pair(s) to review to {output}", pairs=n, output=output)
+
+
+@review_app.command("import")
+def review_import(file: Annotated[str, typer.Argument(help="the filled-in review workbook")],
+                  store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Apply the decisions as must-link / cannot-link and re-cluster the customers they touch."""
+    from ..merge.review import import_review
+
+    res = import_review(Store(store), file)
+    for p in res.problems:
+        event("review_problem", p, problem=p)
+    if fmt == "json":
+        print_json(res.as_dict())
+    elif not STATE.quiet:
+        for a in res.applied:
+            out.print(f"row {a['row']}: {a['decision']}: {a['result']}", markup=False)
+        out.print(f"{len(res.applied)} decision(s) applied, {res.unchanged} already in place, {res.skipped} skipped,"
+                  f" {len(res.problems)} problem row(s)")

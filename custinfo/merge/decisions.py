@@ -25,17 +25,65 @@ class DecisionResult:
         return asdict(self)
 
 
-def _state(store: Store, m: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return (store.frame("records", manifest=m), store.frame("membership", manifest=m),
-            store.frame("customers", manifest=m))
+class _Session:
+    """The store's state inside one transaction; several decisions can be applied before one commit."""
 
+    def __init__(self, store: Store, txn):
+        self.store, self.txn, m = store, txn, txn.base
+        self.records = store.frame("records", manifest=m)
+        self.members = store.frame("membership", manifest=m)
+        self.customers = store.frame("customers", manifest=m)
+        self.decisions = store.frame("decisions", manifest=m)
+        self.new_decisions: list[pd.DataFrame] = []
+        self.redirects: list[dict] = []
+        self.affected: set[str] = set()
+        self.merged: dict[str, str] = {}
 
-def _record_of(ref: str, members: pd.DataFrame, store: Store, m: dict) -> str:
-    """A record id for a reference that may be a record id or a customer id (its first record)."""
-    if ref in set(members["record_id"]):
-        return ref
-    cid, _ = find_customer(store, ref, m)
-    return str(members.loc[members["customer_id"] == cid, "record_id"].min())
+    def record_of(self, ref: str) -> str:
+        """A record id for a reference that may be a record id or a customer id (its first record)."""
+        if ref in set(self.members["record_id"]):
+            return ref
+        cid, _ = find_customer(self.store, ref, self.txn.base)
+        return str(self.members.loc[self.members["customer_id"] == cid, "record_id"].min())
+
+    def customer_of(self, rid: str) -> str:
+        return str(self.members.loc[self.members["record_id"] == rid, "customer_id"].iloc[0])
+
+    def decide(self, ra: str, rb: str, kind: str, note: str) -> None:
+        dec = _decision(ra, rb, kind, note)
+        self.new_decisions.append(dec)
+        self.decisions = pd.concat([self.decisions, dec], ignore_index=True)
+
+    def link(self, ra: str, rb: str, note: str = "") -> str:
+        self.decide(ra, rb, "must_link", note)
+        ca, cb = self.customer_of(ra), self.customer_of(rb)
+        if ca == cb:
+            return f"already one customer {ca}; decision kept"
+        keep, gone = sorted((ca, cb))
+        self.members["customer_id"] = self.members["customer_id"].replace({gone: keep})
+        self.merged = {k: (keep if v == gone else v) for k, v in self.merged.items()} | {gone: keep}
+        self.affected = (self.affected - {gone}) | {keep}
+        self.redirects.append({"old_id": gone, "new_id": keep, "at": utcnow(), "batch_id": None,
+                               "reason": "linked by " + getpass.getuser()})
+        return f"merged {gone} into {keep}"
+
+    def unlink(self, ra: str, rb: str, note: str = "") -> str:
+        self.decide(ra, rb, "cannot_link", note)
+        cid = self.customer_of(ra)
+        if cid != self.customer_of(rb):
+            return "already different customers; decision kept"
+        self.members, new_ids = _recluster(cid, self.records, self.members, self.decisions, self.txn)
+        self.affected |= {cid, *new_ids}
+        return f"split {cid} into {', '.join([cid, *new_ids])}"
+
+    def commit(self, reason: str) -> None:
+        if self.affected:
+            _commit_change(self.txn, self.records, self.members, self.customers, self.affected, self.merged,
+                           reason, pd.concat(self.new_decisions, ignore_index=True) if self.new_decisions else None,
+                           pd.DataFrame(self.redirects) if self.redirects else None)
+        elif self.new_decisions:
+            self.txn.append("decisions", pd.concat(self.new_decisions, ignore_index=True))
+            self.txn.commit({"decision": reason})
 
 
 def _decision(a: str, b: str, kind: str, note: str = "") -> pd.DataFrame:
@@ -49,9 +97,6 @@ def _commit_change(txn, records, members, customers, affected, merged, reason, d
     customers_out, history = regolden(records, members, customers, affected, merged, now=now,
                                       batch_id=f"D{txn.base['version'] + 1:06d}", trust=cfg.trust,
                                       survivorship=cfg.survivorship, reason=reason)
-    emptied = set(customers_out["customer_id"]) - set(members["customer_id"]) - set(merged)
-    live_empty = customers_out["customer_id"].isin(emptied) & (customers_out["status"] != "merged")
-    customers_out.loc[live_empty, "status"] = "empty"
     if decisions is not None:
         txn.append("decisions", decisions)
     if redirects is not None:
@@ -65,40 +110,19 @@ def _commit_change(txn, records, members, customers, affected, merged, reason, d
 def link(store: Store, a: str, b: str, note: str = "") -> DecisionResult:
     """Must-link: the two records (or customers) are the same person, now and in every later ingest."""
     with store.transaction("link") as txn:
-        m = txn.base
-        records, members, customers = _state(store, m)
-        ra, rb = _record_of(a, members, store, m), _record_of(b, members, store, m)
-        cid = dict(zip(members["record_id"], members["customer_id"]))
-        ca, cb = cid[ra], cid[rb]
-        dec = _decision(ra, rb, "must_link", note)
-        if ca == cb:
-            txn.append("decisions", dec)
-            txn.commit({"decision": "link"})
-            return DecisionResult("link", [ca], f"already one customer {ca}; decision kept", changed=False)
-        keep, gone = sorted((ca, cb))
-        members = members.assign(customer_id=members["customer_id"].replace({gone: keep}))
-        red = pd.DataFrame([{"old_id": gone, "new_id": keep, "at": utcnow(), "batch_id": None,
-                             "reason": "linked by " + getpass.getuser()}])
-        _commit_change(txn, records, members, customers, {keep}, {gone: keep}, "linked", dec, red)
-    return DecisionResult("link", [keep, gone], f"merged {gone} into {keep}")
+        ses = _Session(store, txn)
+        msg = ses.link(ses.record_of(a), ses.record_of(b), note)
+        ses.commit("linked")
+    return DecisionResult("link", sorted(ses.affected | set(ses.merged)), msg, changed=bool(ses.affected))
 
 
 def unlink(store: Store, a: str, b: str, note: str = "") -> DecisionResult:
     """Cannot-link: the two records are different people; split their customer if they share one."""
     with store.transaction("unlink") as txn:
-        m = txn.base
-        records, members, customers = _state(store, m)
-        ra, rb = _record_of(a, members, store, m), _record_of(b, members, store, m)
-        cid = dict(zip(members["record_id"], members["customer_id"]))
-        dec = _decision(ra, rb, "cannot_link", note)
-        if cid[ra] != cid[rb]:
-            txn.append("decisions", dec)
-            txn.commit({"decision": "unlink"})
-            return DecisionResult("unlink", [], "already different customers; decision kept", changed=False)
-        decisions = pd.concat([store.frame("decisions", manifest=m), dec], ignore_index=True)
-        members, new_ids = _recluster(cid[ra], records, members, decisions, txn)
-        _commit_change(txn, records, members, customers, {cid[ra], *new_ids}, {}, "unlinked", dec)
-    return DecisionResult("unlink", [cid[ra], *new_ids], f"split {cid[ra]} into {', '.join([cid[ra], *new_ids])}")
+        ses = _Session(store, txn)
+        msg = ses.unlink(ses.record_of(a), ses.record_of(b), note)
+        ses.commit("unlinked")
+    return DecisionResult("unlink", sorted(ses.affected), msg, changed=bool(ses.affected))
 
 
 def _recluster(customer_id: str, records, members, decisions, txn) -> tuple[pd.DataFrame, list[str]]:
@@ -129,7 +153,7 @@ def split(store: Store, ref: str, records_to_move: list[str] | None = None) -> D
     merged in last) out into their own customer, with cannot-link decisions so no ingest re-merges them."""
     with store.transaction("split") as txn:
         m = txn.base
-        records, members, customers = _state(store, m)
+        records, members, customers = (store.frame(t, manifest=m) for t in ("records", "membership", "customers"))
         cid, _ = find_customer(store, ref, m)
         mine = set(members.loc[members["customer_id"] == cid, "record_id"])
         move = set(records_to_move or []) or _last_merged_records(store, cid, mine)

@@ -25,6 +25,8 @@ HISTORY_COLUMNS = ["customer_id", "field", "old_value", "new_value", "changed_at
                    "record_id", "channel", "source_file", "source_row", "reason"]
 REDIRECT_COLUMNS = ["old_id", "new_id", "at", "batch_id", "reason"]
 DECISION_COLUMNS = ["a", "b", "kind", "at", "by", "note"]
+# review_pairs: uncertain pairs the matcher met, for `custinfo review export`.
+REVIEW_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "batch_id", "at"]
 CONSENT_COLUMNS = ["record_id", "purpose", "granted", "at", "channel", "source_file"]
 
 TABLES = {
@@ -37,5 +39,6 @@ TABLES = {
     "redirects": REDIRECT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "consents": CONSENT_COLUMNS,
+    "review_pairs": REVIEW_COLUMNS,
 }
 INT_COLUMNS = {"source_row", "rows", "records", "quarantined", "n_records", "skipped_forgotten"}
