@@ -1,0 +1,553 @@
+"""Read an export file (CSV/TSV/TXT, .xlsx/.xlsm, .xls, or `-` for stdin) into sheets of text.
+
+Every cell comes back as a python str or None: phones and IDs are not numbers, and the
+normalizers downstream want the text the user saw. Row numbers are the ones the user sees
+in Excel or a text editor, so an error or a quarantined row can be found in the file.
+
+Header detection (text and Excel alike): unless `header_row` is given, the first
+`max_header_scan` non-blank rows are scored by how many of their cells are known column
+names (`is_known_header`); the best row wins, the first one on a tie. When no row has a
+known name, the first non-blank row with at least two distinct values is the header (so a
+title line such as "客户名单 2024" above the header is not taken for it), or simply the
+first non-blank row for a one-column file. Rows above the header are skipped.
+
+Excel specifics:
+- a merged header cell names every column it spans; a two-row header (a merged group cell
+  such as "联系方式" above "手机" / "邮箱") gives "Group Sub", or just "Sub" when the
+  sub-header is a known name. A merged title row spanning the whole table is never a group;
+- a value merged over several *data* rows (a company cell spanning its contacts) applies to
+  each of those rows; data cells merged across columns are not copied sideways;
+- every worksheet that holds data is read; when some sheets have a recognisable header
+  (at least one known name) the sheets without one (lookup lists, notes, pivot sheets) are
+  skipped. When none has, all non-empty sheets are returned and the caller decides.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .encoding import decode_text
+from .excel import RawSheet, is_excel_bytes, read_workbook
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+DELIMITERS = [",", "\t", ";", "|"]
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_SNIFF_CHARS = 64 * 1024
+_SNIFF_ROWS = 200
+# Invisible characters Excel, web forms and copy-paste leave in header names.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u180e\u00ad"), None)
+
+
+@dataclass
+class SheetData:
+    """One table read from a file: a text file, or one worksheet of a workbook."""
+
+    file: str  # base name of the file ('stdin' for '-')
+    sheet: str | None  # sheet name for Excel, None for text files
+    header: list[str]  # cleaned, unique header names, in column order
+    frame: pd.DataFrame  # columns == header; every value a python str or None; object dtype
+    row_numbers: np.ndarray  # int64, the 1-based row (line) of each frame row in the file
+    header_row: int  # 1-based row of the header (the lower row of a two-row header)
+    encoding: str | None  # encoding used for a text file, None for Excel
+
+
+@dataclass(frozen=True)
+class _HeaderOptions:
+    header_row: int | None
+    is_known: Callable[[str], bool]
+    max_scan: int
+
+
+def read_file(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,
+              sheets: list[str] | None = None, is_known_header: Callable[[str], bool] = lambda h: False,
+              max_header_scan: int = 20, name: str | None = None) -> list[SheetData]:
+    """Read one export file into one SheetData per table it holds.
+
+    `path` may be '-' for stdin. The format is told by the content (zip, OLE2 or text),
+    then by the extension. `encoding` forces the text encoding, `header_row` (1-based)
+    the header row, `sheets` the worksheets to read. `name` is the file name to show in
+    SheetData.file and in errors (e.g. when stdin was spooled to a temporary file).
+
+    Raises InputError, with the file, the row when it applies and a hint, for a missing,
+    empty, damaged, encrypted or undecodable file, and for a row with more fields than the
+    header.
+    """
+    is_stdin = str(path) == "-"
+    shown = name or ("stdin" if is_stdin else str(path))
+    base = name or ("stdin" if is_stdin else Path(path).name)
+    data = _read_stdin(shown) if is_stdin else _read_bytes(Path(path), shown)
+    if not data:
+        raise InputError("the file is empty (0 bytes)", file=shown,
+                         hint="export the data again; the export may have failed")
+    opts = _HeaderOptions(header_row, is_known_header, max_header_scan)
+    suffix = "" if is_stdin else Path(path).suffix.lower()
+    if is_excel_bytes(data) or suffix in EXCEL_SUFFIXES:
+        return _read_excel(data, shown=shown, base=base, opts=opts, sheets=sheets)
+    if suffix == ".xls" and data.lstrip()[:1] == b"<":
+        raise InputError("this .xls is a web page (HTML or XML), not an Excel workbook", file=shown,
+                         hint="open it in Excel and save it as .xlsx, or export as CSV")
+    # A .xls that is plain text is a common "export to Excel" shortcut: read it as text.
+    return [_read_text(data, shown=shown, base=base, encoding=encoding, opts=opts, suffix=suffix)]
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=shown, hint="check the path and the file name") from None
+    except IsADirectoryError:
+        raise InputError("this is a directory, not a file", file=shown,
+                         hint="name the files inside it, e.g. exports/*.csv") from None
+    except PermissionError:
+        raise InputError("permission denied", file=shown, hint="check the file's permissions") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", file=shown) from None
+
+
+def _read_stdin(shown: str) -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError("no standard input to read", file=shown, hint="pipe a file in: custinfo ingest - < file.csv")
+    return stream.read()
+
+
+# ---------------------------------------------------------------------------------------
+# Header names and header detection
+
+
+def clean_header(value: str | None) -> str:
+    """Strip, collapse whitespace (line breaks too) and drop BOM / zero-width characters."""
+    if not value:
+        return ""
+    return " ".join(value.translate(_INVISIBLE).split())
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Make names unique: a repeated 'Phone' becomes 'Phone_2', then 'Phone_3'."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, k = name, 2
+        while candidate in seen:
+            candidate, k = f"{name}_{k}", k + 1
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _known_count(row: Sequence[str | None], is_known: Callable[[str], bool]) -> int:
+    return sum(1 for cell in row if cell and is_known(clean_header(cell)))
+
+
+def _choose_header(rows: Sequence[Sequence[str | None]], numbers: Sequence[int], opts: _HeaderOptions,
+                   file: str, sheet: str | None = None) -> int:
+    """Index into `rows` of the header row. `numbers` are the rows' 1-based row numbers."""
+    where = f" of sheet {sheet!r}" if sheet else ""
+    if opts.header_row is not None:
+        for i, number in enumerate(numbers):
+            if number == opts.header_row:
+                if any(rows[i]):
+                    return i
+                break
+        raise InputError(f"header row {opts.header_row}{where} is empty or not the start of a row",
+                         file=file, row=opts.header_row,
+                         hint="check `header_row` in the channel config (rows count from 1)")
+    candidates = [i for i, row in enumerate(rows) if any(row)][: max(opts.max_scan, 1)]
+    scores = [_known_count(rows[i], opts.is_known) for i in candidates]
+    if scores and max(scores) > 0:
+        return candidates[scores.index(max(scores))]
+    widths = [len({cell for cell in rows[i] if cell}) for i in candidates]
+    need = min(2, max(widths))
+    return next(i for i, w in zip(candidates, widths) if w >= need)
+
+
+def _header_names(rows: Sequence[Sequence[str | None]], idx: int, group: int | None,
+                  group_cols: set[int], is_known: Callable[[str], bool]) -> list[str]:
+    """Cleaned header names (possibly empty) of row `idx`, combined with a group row above."""
+    subs = [clean_header(c) for c in rows[idx]]
+    if group is None:
+        return subs
+    out = []
+    for j, sub in enumerate(subs):
+        grp = clean_header(rows[group][j]) if j < len(rows[group]) else ""
+        if j in group_cols and sub and grp and grp != sub and not is_known(sub):
+            out.append(f"{grp} {sub}")
+        else:
+            out.append(sub or grp)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Building the frame
+
+
+def _assemble(raw_names: Sequence[str], columns: Sequence[np.ndarray], row_numbers: np.ndarray, *,
+              file: str, sheet: str | None, header_row: int, encoding: str | None) -> SheetData:
+    """Name the columns, drop the ones with neither a name nor a value, build the frame."""
+    names, arrays = [], []
+    for j, (raw, col) in enumerate(zip(raw_names, columns)):
+        if not raw and not any(v is not None for v in col):
+            continue  # an unnamed column with nothing in it (e.g. trailing delimiters)
+        names.append(raw or f"column_{j + 1}")
+        arrays.append(col)
+    names = unique_names(names)
+    frame = pd.DataFrame(dict(zip(names, arrays)), columns=names, dtype=object)
+    return SheetData(file=file, sheet=sheet, header=names, frame=frame,
+                     row_numbers=np.asarray(row_numbers, dtype=np.int64), header_row=header_row,
+                     encoding=encoding)
+
+
+def _columns_from_rows(rows: Sequence[Sequence[str | None]], width: int) -> list[np.ndarray]:
+    """Transpose equal-width rows into one object array per column."""
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    out = []
+    for col in zip(*rows):
+        arr = np.empty(len(col), dtype=object)
+        arr[:] = col
+        out.append(arr)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Excel
+
+
+def _read_excel(data: bytes, *, shown: str, base: str, opts: _HeaderOptions,
+                sheets: list[str] | None) -> list[SheetData]:
+    found: list[tuple[SheetData, int]] = []
+    errors: list[InputError] = []
+    for raw in read_workbook(data, file=shown, sheets=sheets):
+        try:
+            got = _sheet_from_grid(raw, shown=shown, base=base, opts=opts)
+        except InputError as exc:
+            if sheets:
+                raise
+            errors.append(exc)  # e.g. a configured header row that is blank in this sheet
+            continue
+        if got is not None:
+            found.append(got)
+    if not found:
+        if errors:
+            raise errors[0]
+        raise InputError("the workbook has no data in any sheet", file=shown,
+                         hint="check that this is the right file, or name the sheets to read")
+    if not sheets and any(known for _, known in found):
+        found = [(sd, known) for sd, known in found if known]
+    return [sd for sd, _ in found]
+
+
+def _sheet_from_grid(raw: RawSheet, *, shown: str, base: str,
+                     opts: _HeaderOptions) -> tuple[SheetData, int] | None:
+    """The sheet's table and the number of known names in its header; None if empty."""
+    rows = raw.rows
+    nonblank = [i for i, row in enumerate(rows) if any(row)]
+    if not nonblank:
+        return None
+    width = max(len(r) for r in rows)
+    # Look for the header in a copy where merged cells fill their whole range.
+    if opts.header_row is not None:
+        end = opts.header_row + 1
+    else:
+        scan = nonblank[: max(opts.max_scan, 1)]
+        end = scan[-1] + 2
+    head = [list(r) for r in rows[:end]]
+    _fill_merges(head, raw.merges, full=True)
+    idx = _choose_header(head, range(1, len(head) + 1), opts, shown, raw.name)
+    idx, group, group_cols = _two_row_header(head, idx, raw.merges, opts.is_known)
+
+    _fill_merges(rows, [m for m in raw.merges if m[0] <= idx], full=True)
+    _fill_merges(rows, [m for m in raw.merges if m[0] > idx], full=False)
+    names = _header_names(rows, idx, group, group_cols, opts.is_known)
+    names += [""] * (width - len(names))
+    data_idx = [i for i in range(idx + 1, len(rows)) if any(rows[i])]
+    data = [_pad(rows[i], width) for i in data_idx]
+    sd = _assemble(names, _columns_from_rows(data, width), np.asarray(data_idx, dtype=np.int64) + 1,
+                   file=base, sheet=raw.name, header_row=idx + 1, encoding=None)
+    known = sum(1 for n in names if n and opts.is_known(n))
+    return sd, known
+
+
+def _pad(row: list[str | None], width: int) -> list[str | None]:
+    return row if len(row) == width else row + [None] * (width - len(row))
+
+
+def _fill_merges(rows: list[list[str | None]], merges: Sequence[tuple[int, int, int, int]], *, full: bool) -> None:
+    """Give the cells of each merged range the value of its top-left cell.
+
+    full=False copies the value down the first column only: a value merged over several
+    data rows belongs to each row, but one merged across columns is not a value per column.
+    """
+    for r0, c0, r1, c1 in merges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        if value is None:
+            continue
+        last_col = c1 if full else c0
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            for c in range(c0, min(last_col, len(row) - 1) + 1):
+                row[c] = value
+
+
+def _two_row_header(rows: list[list[str | None]], idx: int, merges: Sequence[tuple[int, int, int, int]],
+                    is_known: Callable[[str], bool]) -> tuple[int, int | None, set[int]]:
+    """(header row, group row above it or None, columns under a merged group cell).
+
+    Two shapes are recognised. The scorer picked the group row itself (its merged group
+    cells tie with the sub-headers): move down when the next row is clearly a header
+    row too. Or it picked the sub-header row and the row above holds merged group cells.
+    """
+    def horizontal_in(r: int) -> list[tuple[int, int, int, int]]:
+        return [m for m in merges if m[0] <= r == m[2] and m[3] > m[1]]
+
+    if idx + 1 < len(rows):
+        groups = [m for m in horizontal_in(idx) if m[0] == idx]
+        spans_both = any(m[0] == idx and m[2] == idx + 1 for m in merges)
+        subs_known = groups and all(
+            rows[idx + 1][c] and is_known(clean_header(rows[idx + 1][c]))
+            for m in groups for c in range(m[1], m[3] + 1) if c < len(rows[idx + 1]))
+        if groups and (spans_both or subs_known) and not _is_title(rows, idx, groups):
+            return idx + 1, idx, {c for m in groups for c in range(m[1], m[3] + 1)}
+    if idx > 0:
+        groups = horizontal_in(idx - 1)
+        if groups and not _is_title(rows, idx - 1, groups, header=rows[idx]):
+            return idx, idx - 1, {c for m in groups for c in range(m[1], m[3] + 1)}
+    return idx, None, set()
+
+
+def _is_title(rows: list[list[str | None]], r: int, groups: list[tuple[int, int, int, int]],
+              header: Sequence[str | None] | None = None) -> bool:
+    """A merged title spans the whole table, or is the row's only cell, at its left edge."""
+    cols = [j for j, v in enumerate(header if header is not None else rows[r + 1]) if v]
+    if not cols:
+        return True
+    first, last = cols[0], cols[-1]
+    if any(m[1] <= first and m[3] >= last for m in groups):
+        return True
+    in_groups = {c for m in groups for c in range(m[1], m[3] + 1)}
+    others = [j for j, v in enumerate(rows[r]) if v and j not in in_groups]
+    return len(groups) == 1 and not others and groups[0][1] <= first
+
+
+# ---------------------------------------------------------------------------------------
+# Text
+
+
+def sniff_delimiter(text: str, prefer: str | None = None) -> str:
+    """The delimiter that splits the first rows into the same number (≥ 2) of fields most often.
+
+    Title and note lines above the header weigh the same for every candidate, so they do not
+    mislead it; ties go to the most fields, then to `prefer` (from the extension), then to
+    the order , TAB ; |. A file with one column gets ','.
+    """
+    truncated = len(text) > _SNIFF_CHARS
+    sample = text[:_SNIFF_CHARS]
+    best, best_key = ",", (0, 0, False)
+    for i, delim in enumerate(DELIMITERS):
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim, quotechar='"', strict=False)
+        try:
+            counts = [len(r) for r in reader if any(f.strip() for f in r)]
+        except csv.Error:
+            continue
+        if truncated and counts:
+            counts.pop()  # the last row may have been cut in two
+        counts = counts[:_SNIFF_ROWS]
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        key = (freq, mode, delim == prefer)
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def _read_text(data: bytes, *, shown: str, base: str, encoding: str | None, opts: _HeaderOptions,
+               suffix: str) -> SheetData:
+    text, used = decode_text(data, encoding=encoding, file=shown)
+    if not text.strip():
+        raise InputError("the file has no rows (only blank lines)", file=shown,
+                         hint="export the data again; the export may have failed")
+    delim = sniff_delimiter(text, prefer="\t" if suffix in (".tsv", ".tab") else None)
+    fast = _read_text_fast(data, text, used, delim, shown=shown, base=base, opts=opts)
+    if fast is not None:
+        return fast
+    return _read_text_exact(text, used, delim, shown=shown, base=base, opts=opts)
+
+
+def _cells(fields: list[str]) -> list[str | None]:
+    return [f if f and not f.isspace() else None for f in fields]
+
+
+def _records(text: str, delim: str):
+    """(line where the record starts, its cells) for each record, blank lines included."""
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # long free-text notes
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"',
+                        doublequote=True, strict=False)
+    previous = 0
+    for fields in reader:
+        yield previous + 1, _cells(fields)
+        previous = reader.line_num
+
+
+def _head_records(text: str, delim: str, opts: _HeaderOptions) -> tuple[list[list[str | None]], list[int]]:
+    """The records that can hold the header: enough non-blank ones, and the configured row."""
+    rows, numbers, nonblank = [], [], 0
+    for line, cells in _records(text, delim):
+        rows.append(cells)
+        numbers.append(line)
+        nonblank += any(cells)
+        if opts.header_row is None and nonblank >= opts.max_scan:
+            break
+        if opts.header_row is not None and line >= opts.header_row:
+            break
+    return rows, numbers
+
+
+def _read_text_exact(text: str, used: str, delim: str, *, shown: str, base: str,
+                     opts: _HeaderOptions) -> SheetData:
+    """Parse with the csv module, tracking the line where each record starts.
+
+    Used when the fast path can't be sure of row numbers (quoted values with line breaks,
+    old Mac line ends) or when rows have a different number of fields than the header.
+    """
+    rows, numbers = [], []
+    for line, cells in _records(text, delim):
+        rows.append(cells)
+        numbers.append(line)
+    if not any(any(r) for r in rows):
+        raise InputError("the file has no rows (only blank lines or delimiters)", file=shown,
+                         hint="export the data again; the export may have failed")
+    idx = _choose_header(rows, numbers, opts, shown)
+    names = [clean_header(c) for c in rows[idx]]
+    width = len(names)
+    data, lines, too_long = [], [], []
+    for k in range(idx + 1, len(rows)):
+        cells = rows[k]
+        if not any(cells):
+            continue
+        if len(cells) > width:
+            if any(cells[width:]):
+                too_long.append((numbers[k], len(cells)))
+                continue
+            cells = cells[:width]
+        data.append(_pad(cells, width))
+        lines.append(numbers[k])
+    if too_long:
+        line, count = too_long[0]
+        more = f" ({len(too_long) - 1} more rows like it)" if len(too_long) > 1 else ""
+        raise InputError(
+            f"this row has {count} fields but the header (row {numbers[idx]}) has {width}{more}",
+            file=shown, row=line,
+            hint=f"the file is {_DELIMITER_NAMES.get(delim, repr(delim))}-delimited: a value containing "
+                 f"the delimiter must be in double quotes; check that row's quoting")
+    return _assemble(names, _columns_from_rows(data, width), np.asarray(lines, dtype=np.int64),
+                     file=base, sheet=None, header_row=numbers[idx], encoding=used)
+
+
+def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str, base: str,
+                    opts: _HeaderOptions) -> SheetData | None:
+    """Parse with pyarrow when every record is one line; None when the exact path is needed.
+
+    Row numbers come from the positions of the line breaks, which is exact as long as no
+    quoted value spans lines (checked: a line break after an odd number of quotes) and
+    lines end in LF or CRLF.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if used in ("utf-8", "utf8") and not data.startswith(codecs.BOM_UTF8):
+        buf = data
+    elif used == "utf-8-sig":
+        buf = data[len(codecs.BOM_UTF8):]
+    else:
+        buf = text.encode("utf-8")
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    quotes = np.flatnonzero(arr == 34)
+    if quotes.size and (quotes.size % 2 or np.any(np.searchsorted(quotes, newlines) & 1)):
+        return None
+    returns = np.count_nonzero(arr == 13)
+    if returns and returns != np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13):
+        return None
+
+    head_rows, head_numbers = _head_records(text, delim, opts)
+    if not any(any(r) for r in head_rows):
+        return None  # let the exact path report the empty file
+    idx = _choose_header(head_rows, head_numbers, opts, shown)
+    header_line = head_numbers[idx]
+    names = [clean_header(c) for c in head_rows[idx]]
+    width = len(names)
+
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    lengths = ends - starts
+    has_cr = np.zeros(len(lengths), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = arr[ends[nonempty] - 1] == 13
+    lengths = lengths - has_cr
+    line_index = np.arange(header_line, len(starts))  # 0-based line index of the lines after the header
+    row_numbers = line_index[lengths[header_line:] > 0] + 1
+
+    col_names = [f"c{j}" for j in range(width)]
+    problems: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        problems.append(row)
+        return "skip"
+
+    offset = int(starts[header_line]) if header_line < len(starts) else len(buf)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(buf).slice(offset)),
+            read_options=pacsv.ReadOptions(column_names=col_names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
+                                             newlines_in_values=False, ignore_empty_lines=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in col_names},
+                                                 null_values=[""], strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if problems or table.num_rows != len(row_numbers):
+        return None
+
+    columns = []
+    blank = None
+    for j in range(width):
+        col = table.column(j)
+        spaces = pc.utf8_is_space(col)
+        if pc.any(spaces).as_py():
+            col = pc.if_else(spaces, pa.scalar(None, pa.string()), col)
+        nulls = pc.is_null(col)
+        blank = nulls if blank is None else pc.and_(blank, nulls)
+        columns.append(col)
+    if blank is not None and pc.any(blank).as_py():
+        keep = pc.invert(blank)
+        columns = [pc.filter(c, keep) for c in columns]
+        row_numbers = row_numbers[keep.to_numpy(zero_copy_only=False)]
+    arrays = [_object_array(c) for c in columns]
+    return _assemble(names, arrays, row_numbers, file=base, sheet=None, header_row=header_line,
+                     encoding=used)
+
+
+def _object_array(col) -> np.ndarray:
+    """An arrow string column as a numpy object array of python str / None."""
+    arr = col.to_numpy(zero_copy_only=False)
+    if arr.dtype != object:  # pragma: no cover - depends on the pyarrow version
+        arr = arr.astype(object)
+    return arr
