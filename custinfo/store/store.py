@@ -25,6 +25,9 @@ from .lock import StoreLock
 from .tables import INT_COLUMNS, TABLES
 
 MANIFEST_DIR = "_manifest"
+# No column statistics in the Delta log: min/max stats would copy phone numbers and names into the
+# log, where erasure (rewrite + vacuum of data files) could not reach them.
+TABLE_CONFIG = {"delta.dataSkippingNumIndexedCols": "0"}
 
 
 def utcnow() -> str:
@@ -182,7 +185,8 @@ class Transaction:
             uri = str(self.store.path / name)
             exists = name in tables
             write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
-                            schema_mode="merge" if exists and mode == "append" else None)
+                            schema_mode="merge" if exists and mode == "append" else None,
+                            configuration=None if exists else TABLE_CONFIG)
             tables[name] = DeltaTable(uri).version()
         manifest = {"version": int(self.base["version"]) + 1, "committed_at": utcnow(),
                     "command": self.command, "tables": tables, "counters": self.counters,
