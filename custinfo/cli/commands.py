@@ -8,7 +8,7 @@ import typer
 
 from ..errors import EXIT_DATA
 from ..store.store import Store
-from .main import ChannelOpt, ConfigOpt, FormatOpt, OutOpt, StoreOpt, app, export_app, report_app
+from .main import ChannelOpt, ConfigOpt, FormatOpt, OutOpt, StoreOpt, app, export_app, report_app, review_app
 from .output import emit_report, print_frame, print_json
 from .progress import progress_callback
 from .state import STATE, event, out
@@ -288,3 +288,41 @@ def review_import(file: Annotated[str, typer.Argument(help="the filled-in review
             out.print(f"row {a['row']}: {a['decision']}: {a['result']}", markup=False)
         out.print(f"{len(res.applied)} decision(s) applied, {res.unchanged} already in place, {res.skipped} skipped,"
                   f" {len(res.problems)} problem row(s)")
+
+
+@app.command()
+def forget(customer_id: Annotated[Optional[str], typer.Argument(help="customer id")] = None,
+           phone: Annotated[Optional[str], typer.Option("--phone", help="forget whoever has this phone")] = None,
+           email: Annotated[Optional[str], typer.Option("--email", help="forget whoever has this email")] = None,
+           store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Erase a person from every table and every older file; keep only a salted-hash tombstone."""
+    from ..store.erase import forget as do_forget
+
+    receipt = do_forget(Store(store), customer_id, phone=phone, email=email)
+    _print_receipt(receipt, fmt)
+
+
+@app.command()
+def purge(older_than: Annotated[Optional[str], typer.Option("--older-than", help="DURATION like 3y, 18m, 90d")] = None,
+          store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Remove records past retention (default from configs/security.yaml), with the same guarantees as forget."""
+    from ..config import load_raw
+    from ..errors import CustinfoError
+    from ..store.erase import purge as do_purge
+
+    if older_than is None:
+        older_than = (load_raw()[0].get("security") or {}).get("retention")
+        if not older_than:
+            raise CustinfoError("no retention period given", key="--older-than",
+                                hint="pass --older-than 3y or set `retention:` in configs/security.yaml")
+    _print_receipt(do_purge(Store(store), str(older_than)), fmt)
+
+
+def _print_receipt(receipt, fmt) -> None:
+    if fmt == "json":
+        print_json(receipt.as_dict())
+        return
+    d = receipt.as_dict()
+    out.print(f"{d['action']} receipt ({d['at']}): {len(d['customers'])} customer(s), {d['records_removed']} record(s)"
+              f" removed; rows removed per table: {d['rows_removed']}; {d['files_vacuumed']} old file(s) vacuumed;"
+              f" {d['tombstones']} tombstone key(s) kept", markup=False)
