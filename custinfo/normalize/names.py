@@ -1,0 +1,241 @@
+"""Person names: a cleaned display name plus two matching keys.
+
+- ``name``: as written, cleaned: NFKC, no zero-width characters, no spaces inside a Chinese name,
+  honorifics dropped (先生, 女士, Mr., Dr., ...), English ``Last, First`` turned into ``First Last``
+  and all-upper/all-lower latin words title-cased.
+- ``name_key``: traditional -> simplified (OpenCC t2s), lower case, no spaces or punctuation.
+- ``name_pinyin``: toneless pinyin syllables (surname readings for the first character, e.g. 曾 zeng,
+  单 shan) or lowercase latin words, sorted and joined by one space, so that 张伟, 張偉, ``Zhang Wei``,
+  ``Wei Zhang`` and ``Zhangwei`` all give ``wei zhang``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import clean_text, drop_cjk_spaces, has_cjk, is_cjk_char, match_key, t2s, t2s_many
+
+# Readings of characters used as surnames that differ from their everyday reading.
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "区": "ou", "查": "zha", "朴": "piao",
+    "翟": "zhai", "覃": "qin", "盖": "ge", "繁": "po", "缪": "miao", "种": "chong", "秘": "bi",
+    "冼": "xian", "柏": "bai", "褚": "chu", "员": "yun", "逄": "pang", "长孙": "zhang sun",
+    "尉迟": "yu chi", "万俟": "mo qi", "单于": "chan yu", "乐": "yue", "折": "she",
+}
+
+_GENDERED_SUFFIX = {"先生": "M", "女士": "F", "小姐": "F", "太太": "F", "夫人": "F"}
+_LATIN_TITLES = {"mr": "M", "mister": "M", "ms": "F", "mrs": "F", "miss": "F", "madam": "F",
+                 "dr": None, "prof": None, "mx": None, "sir": "M"}
+_TITLE_WORDS = "|".join(sorted(_LATIN_TITLES, key=len, reverse=True))
+_LATIN_PREFIX = re.compile(rf"^(?:({_TITLE_WORDS})(?:\.\s*|\s+))+", re.I)
+_CN_SUFFIX = re.compile(r"\s*(先生|女士|小姐|太太|夫人)$")
+_BRACKETED = re.compile(rf"\s*[(\[【]\s*(先生|女士|小姐|太太|夫人|{_TITLE_WORDS})\.?\s*[)\]】]\s*", re.I)
+_DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u30fb\u318d\u22c5]")
+_LATIN_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ASCII_WORD = re.compile(r"^[a-z]+$")
+
+
+@dataclass(frozen=True)
+class NameResult:
+    """One cleaned name and its keys; ``gender_hint`` comes from a dropped honorific (先生 -> M)."""
+
+    name: str | None
+    key: str | None
+    pinyin: str | None
+    gender_hint: str | None = None
+
+
+def clean_name(text: object) -> tuple[str | None, str | None]:
+    """Return the cleaned display name and the gender implied by a dropped honorific, if any."""
+    s = clean_text(text)
+    if s is None:
+        return None, None
+    s = _DOTS.sub("·", s)
+    hint: list[str | None] = []
+    s = _BRACKETED.sub(lambda m: _note(hint, m.group(1)) or " ", s).strip()
+    m = _LATIN_PREFIX.match(s)
+    if m and len(s) > m.end():
+        _note(hint, m.group(1))
+        s = s[m.end():]
+    if has_cjk(s):
+        s = drop_cjk_spaces(s)
+        m = _CN_SUFFIX.search(s)
+        if m and m.start() > 0:
+            _note(hint, m.group(1))
+            s = s[: m.start()]
+        elif m and m.start() == 0:  # only "先生": we know the gender, not the name
+            return None, _GENDERED_SUFFIX[m.group(1)]
+    else:
+        s = _latin_order_and_case(s)
+    s = s.strip(" ,;")
+    return (s or None), (hint[0] if hint else None)
+
+
+def _note(hint: list[str | None], word: str) -> None:
+    w = word.lower().rstrip(".")
+    hint.append(_GENDERED_SUFFIX.get(word, _LATIN_TITLES.get(w)))
+
+
+def _latin_order_and_case(s: str) -> str:
+    """``ZHANG, Wei`` -> ``Wei Zhang``; words written all upper or all lower get title case."""
+    parts = [p.strip() for p in s.split(",")]
+    if len(parts) == 2 and all(parts):
+        s = f"{parts[1]} {parts[0]}"
+    return " ".join(_title_word(w) for w in s.split())
+
+
+def _title_word(word: str) -> str:
+    if word.isupper() or word.islower():
+        return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), word.lower())
+    return word
+
+
+def name_key(name: str | None) -> str | None:
+    """Simplified, lower case, no spaces or punctuation: ``張 偉`` -> ``张伟``."""
+    if not name:
+        return None
+    return match_key(t2s(name)) or None
+
+
+def name_pinyin(name: str | None) -> str | None:
+    """Sorted toneless pinyin (or latin words) joined by a space: ``張偉`` -> ``wei zhang``."""
+    if not name:
+        return None
+    return _pinyin_of_simplified(t2s(name))
+
+
+def _pinyin_of_simplified(simple: str) -> str | None:
+    if has_cjk(simple):
+        words = _cjk_syllables(simple)
+    else:
+        words = _latin_syllables(simple)
+    return " ".join(sorted(words)) or None
+
+
+def _cjk_syllables(name: str) -> list[str]:
+    out: list[str] = []
+    compact = name.replace(" ", "").replace("·", " ")
+    start = 0
+    for surname in (compact[:2], compact[:1]):
+        if surname in SURNAME_READINGS and len(compact) > len(surname):
+            out.extend(SURNAME_READINGS[surname].split())
+            start = len(surname)
+            break
+    latin: list[str] = []
+    for ch in compact[start:]:
+        if is_cjk_char(ch):
+            out.append(_char_pinyin(ch))
+        else:
+            latin.append(ch)
+    out.extend(w.lower() for w in _LATIN_WORD.findall("".join(latin)))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(ch: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(ch)[0]
+
+
+def _latin_syllables(name: str) -> list[str]:
+    words = [_fold_latin(w) for w in _LATIN_WORD.findall(name.lower())]
+    words = [w for w in words if w]
+    split = [split_pinyin(w) for w in words]
+    if words and all(s is not None for s in split):
+        return [syl for s in split for syl in s]  # type: ignore[union-attr]
+    return words
+
+
+def _fold_latin(word: str) -> str:
+    word = word.replace("ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def split_pinyin(word: str) -> list[str] | None:
+    """Split concatenated pinyin (``zhangwei`` -> ``[zhang, wei]``) or None if it is not pinyin.
+
+    Follows pinyin spelling: a syllable after the first never starts with a, o or e (those need an
+    apostrophe, as in xi'an). Among the splits with the fewest syllables, only a unique one is used.
+    """
+    word = word.lower()
+    if not _ASCII_WORD.match(word) or len(word) > 30:
+        return None
+    best = _segment(word)
+    if best is None or best[1] > 1 or len(best[0]) > 4:
+        return None
+    return list(best[0])
+
+
+@lru_cache(maxsize=65536)
+def _segment(word: str, first: bool = True) -> tuple[tuple[str, ...], int] | None:
+    """Fewest-syllable segmentation of ``word`` and how many segmentations tie for it."""
+    if not word:
+        return (), 1
+    best: tuple[tuple[str, ...], int] | None = None
+    for n in range(min(6, len(word)), 0, -1):
+        head = word[:n]
+        if head not in _SYLLABLES or (not first and head[0] in "aoe"):
+            continue
+        rest = _segment(word[n:], False)
+        if rest is None:
+            continue
+        cand = ((head,) + rest[0], rest[1])
+        if best is None or len(cand[0]) < len(best[0]):
+            best = cand
+        elif len(cand[0]) == len(best[0]):
+            best = (best[0], best[1] + cand[1])
+    return best
+
+
+def _syllables() -> frozenset[str]:
+    from pypinyin import pinyin_dict
+
+    rare = {"hm", "hng", "m", "n", "ng", "biang", "fiao", "den", "din", "cei", "tei", "kei", "zhei",
+            "lo", "yo", "nou", "len", "nun", "nia", "dia", "bong", "wong", "chua", "rua", "pou", "me"}
+    out = set()
+    for readings in pinyin_dict.pinyin_dict.values():
+        for r in readings.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
+            if plain.isascii() and plain.isalpha():
+                out.add(plain)
+    out |= {"lv", "nv", "lve", "nve", "lyu", "nyu"}
+    return frozenset(out - rare)
+
+
+_SYLLABLES = _syllables()
+
+
+def normalize_name(text: object) -> NameResult:
+    """Clean one name and compute its keys; never raises, idempotent on ``result.name``."""
+    name, hint = clean_name(text)
+    return NameResult(name, name_key(name), name_pinyin(name), hint)
+
+
+def normalize_names(values: Sequence[object]) -> list[NameResult]:
+    """``normalize_name`` for many (distinct) values, with one OpenCC call for all of them."""
+    cleaned = [clean_name(v) for v in values]
+    names = [c[0] for c in cleaned]
+    present = [n for n in names if n]
+    simple = dict(zip(present, t2s_many(present)))
+    out = []
+    for name, hint in cleaned:
+        if name is None:
+            out.append(NameResult(None, None, None, hint))
+            continue
+        s = simple[name]
+        out.append(NameResult(name, match_key(s) or None, _pinyin_of_simplified(s), hint))
+    return out
+
+
+def join_name_parts(first: object, last: object) -> str | None:
+    """Build a full name from first and last name: ``王`` + ``小明`` -> ``王小明``, latin ``First Last``."""
+    f, la = clean_text(first), clean_text(last)
+    if not f or not la:
+        return f or la
+    if has_cjk(f + la):
+        return la + f
+    return f"{f} {la}"
