@@ -57,7 +57,8 @@ READABLE = sorted(p.name for p in DATA.iterdir()
                   if p.suffix in {".csv", ".tsv", ".txt", ".dat", ".xlsx", ".xls"}
                   and p.name not in {"empty_file.csv", "blank_lines_only.csv", "ragged_row_too_many_fields.csv",
                                      "undecodable_bytes.csv", "fake_xls_is_html.xls", "corrupt_not_a_zip.xlsx",
-                                     "truncated_zip.xlsx", "password_protected.xlsx"})
+                                     "truncated_zip.xlsx", "password_protected.xlsx",
+                                     "unclosed_quote_swallows_the_rest.csv", "zipped_csv_named_xlsx.xlsx"})
 
 
 @pytest.mark.parametrize("name", READABLE)
@@ -129,6 +130,12 @@ def test_undecodable_bytes_without_encoding_names_the_line_of_the_bad_byte():
     assert err.row == 3 and "--encoding" in err.hint
 
 
+def test_utf16_without_bom_is_recognised_by_its_nul_bytes():
+    sd = read_one("utf16_without_bom.txt")
+    assert sd.encoding == "utf-16-le"
+    assert records(sd) == [{"Name": "张伟", "Mobile": "13800138000"}]
+
+
 def test_unknown_encoding_name_is_an_input_error():
     err = input_error("utf8_bom_header.csv", encoding="no-such-codec")
     assert "no-such-codec" in err.message
@@ -178,6 +185,11 @@ def test_row_with_too_many_fields_names_the_row_and_hints_at_quoting():
     assert err.row == 3
     assert "4 fields" in err.message and "has 3" in err.message
     assert "quote" in err.hint and "comma" in err.hint
+
+
+def test_quote_that_never_closes_is_an_input_error_instead_of_swallowing_rows():
+    err = input_error("unclosed_quote_swallows_the_rest.csv")
+    assert err.row == 3 and "never closed" in err.message
 
 
 def test_rows_with_too_few_fields_are_padded_with_none():
@@ -519,6 +531,11 @@ def test_corrupt_xlsx_that_is_not_a_zip_is_an_input_error():
 def test_truncated_xlsx_is_an_input_error():
     err = input_error("truncated_zip.xlsx")
     assert "damaged" in err.message and "save" in err.hint
+
+
+def test_zip_that_is_not_a_workbook_is_an_input_error():
+    err = input_error("zipped_csv_named_xlsx.xlsx")
+    assert "not an Excel workbook" in err.message and "unzip" in err.hint
 
 
 def test_password_protected_xlsx_is_an_input_error_with_a_hint():

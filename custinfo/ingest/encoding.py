@@ -51,6 +51,12 @@ def decode_text(data: bytes, *, encoding: str | None = None, file: str | None = 
     if found:
         name, size = found
         return _decode_forced(data[size:], name, file), name
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -63,6 +69,15 @@ def decode_text(data: bytes, *, encoding: str | None = None, file: str | None = 
     raise InputError(
         "cannot tell the text encoding: not UTF-8, GB18030 or Big5",
         file=file, row=_line_of(data, utf8_error.start), hint=_ENCODING_HINT)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 without a BOM shows as NUL bytes beside every ASCII character; text never has NULs."""
+    sample = data[:4096]
+    if len(sample) < 4 or sample.count(0) < len(sample) // 10:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return "utf-16-le" if odd > even else "utf-16-be"
 
 
 def _decode_forced(data: bytes, encoding: str, file: str | None) -> str:

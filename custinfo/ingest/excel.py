@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -19,6 +20,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 
+_INF = float("inf")
 _RESAVE_HINT = "open it in Excel and save it again as .xlsx"
 _PASSWORD_HINT = "remove the password in Excel (File > Info > Protect Workbook) and save again"
 
@@ -48,6 +50,8 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
     elif not data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         raise InputError("not a valid Excel file (it is not a zip archive)", file=file,
                          hint=_RESAVE_HINT + "; if it is really a CSV, give it a .csv name")
+    else:
+        _refuse_foreign_zip(data, file)
     import python_calamine
 
     try:
@@ -67,8 +71,14 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
         except BaseException as exc:
             _reraise_interrupts(exc)
             raise _damaged(file, exc, sheet=name) from None
-        out.append(RawSheet(name, [[cell_text(v) for v in row] for row in values], merges))
+        out.append(RawSheet(name, _rows_as_text(values), merges))
     return out
+
+
+def _rows_as_text(values: list[list[object]]) -> list[list[str | None]]:
+    # Text and empty cells are most of a sheet: handle them inline, without a call per cell.
+    return [[(v if v and not v.isspace() else None) if type(v) is str else cell_text(v) for v in row]
+            for row in values]
 
 
 def _select_sheets(names: list[str], wanted: list[str] | None, file: str) -> list[str]:
@@ -83,6 +93,18 @@ def _select_sheets(names: list[str], wanted: list[str] | None, file: str) -> lis
                              hint="sheets in this file: " + ", ".join(repr(n) for n in names))
         out.append(name)
     return out
+
+
+def _refuse_foreign_zip(data: bytes, file: str) -> None:
+    """A damaged zip, or a zip that holds something else than a workbook (zipped CSVs)."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InputError(f"the workbook is damaged (a broken zip archive: {exc})", file=file,
+                         hint=_RESAVE_HINT + "; if it was downloaded, download it again") from None
+    if not names & {"xl/workbook.xml", "xl/workbook.bin"}:
+        raise InputError("a zip archive, not an Excel workbook", file=file,
+                         hint="unzip it and read the files inside")
 
 
 def _refuse_encrypted_or_foreign_ole(data: bytes, file: str) -> None:
@@ -165,12 +187,12 @@ def number_text(x: float) -> str:
     - other numbers: the shortest text that reads back as the same float, at most 15
       significant digits (Excel's precision), so 0.1+0.2 reads `0.3`.
     """
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    if x.is_integer():
-        if abs(x) < 1e15:
+    if x.is_integer():  # False for nan and inf
+        if -1e15 < x < 1e15:
             return str(int(x))
         return excel_scientific(x)
+    if x != x or x in (_INF, -_INF):
+        return str(x)
     short = repr(x)
     excel = format(x, ".15g")
     return short if float(excel) == x else excel

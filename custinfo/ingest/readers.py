@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ DELIMITERS = [",", "\t", ";", "|"]
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_ROWS = 200
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 # Invisible characters Excel, web forms and copy-paste leave in header names.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u180e\u00ad"), None)
 
@@ -392,21 +394,45 @@ def _cells(fields: list[str]) -> list[str | None]:
     return [f if f and not f.isspace() else None for f in fields]
 
 
-def _records(text: str, delim: str):
+def _lines(text: str):
+    """The lines of `text` with their line ends, split on LF, CRLF or CR (as newline='')."""
+    return (m.group() for m in _LINE.finditer(text))
+
+
+def _records(text: str, delim: str, file: str):
     """(line where the record starts, its cells) for each record, blank lines included."""
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # long free-text notes
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"',
-                        doublequote=True, strict=False)
-    previous = 0
-    for fields in reader:
+    consumed = [0]  # characters of `text` handed to the csv reader so far
+
+    def lines():
+        # Lazily, not through io.StringIO: the header scan must not copy a 200 MB text.
+        for m in _LINE.finditer(text):
+            consumed[0] = m.end()
+            yield m.group()
+
+    reader = csv.reader(lines(), delimiter=delim, quotechar='"', doublequote=True, strict=False)
+    previous, record_start = 0, 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"cannot split this row into fields: {exc}", file=file, row=previous + 1,
+                             hint="check the quoting on that row") from None
+        if (reader.line_num - previous > 1 and consumed[0] == len(text)
+                and text.count('"', record_start) % 2):
+            # csv swallows the rest of the file into a quote that never closes; don't lose those rows.
+            raise InputError("a quoted value that starts on this row is never closed", file=file,
+                             row=previous + 1, hint='add the missing closing double quote (")')
         yield previous + 1, _cells(fields)
-        previous = reader.line_num
+        previous, record_start = reader.line_num, consumed[0]
 
 
-def _head_records(text: str, delim: str, opts: _HeaderOptions) -> tuple[list[list[str | None]], list[int]]:
+def _head_records(text: str, delim: str, opts: _HeaderOptions, file: str) -> tuple[list[list[str | None]], list[int]]:
     """The records that can hold the header: enough non-blank ones, and the configured row."""
     rows, numbers, nonblank = [], [], 0
-    for line, cells in _records(text, delim):
+    for line, cells in _records(text, delim, file):
         rows.append(cells)
         numbers.append(line)
         nonblank += any(cells)
@@ -425,7 +451,7 @@ def _read_text_exact(text: str, used: str, delim: str, *, shown: str, base: str,
     old Mac line ends) or when rows have a different number of fields than the header.
     """
     rows, numbers = [], []
-    for line, cells in _records(text, delim):
+    for line, cells in _records(text, delim, shown):
         rows.append(cells)
         numbers.append(line)
     if not any(any(r) for r in rows):
@@ -485,7 +511,7 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
     if returns and returns != np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13):
         return None
 
-    head_rows, head_numbers = _head_records(text, delim, opts)
+    head_rows, head_numbers = _head_records(text, delim, opts, shown)
     if not any(any(r) for r in head_rows):
         return None  # let the exact path report the empty file
     idx = _choose_header(head_rows, head_numbers, opts, shown)
@@ -546,7 +572,24 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
 
 
 def _object_array(col) -> np.ndarray:
-    """An arrow string column as a numpy object array of python str / None."""
+    """An arrow string column as a numpy object array of python str / None.
+
+    Making python strings is most of the cost of a large file. Columns that repeat their
+    values (province, city, gender, company) make each distinct string once and share it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(col)
+    if n >= 1000:
+        probe = col.slice(0, 10_000)
+        if pc.count_distinct(probe, mode="all").as_py() * 2 < len(probe):
+            whole = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            encoded = pc.dictionary_encode(whole)  # one array, so one dictionary
+            uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+            lookup = np.empty(len(uniques) + 1, dtype=object)  # the last slot stays None for nulls
+            lookup[:-1] = uniques
+            return lookup.take(encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False))
     arr = col.to_numpy(zero_copy_only=False)
     if arr.dtype != object:  # pragma: no cover - depends on the pyarrow version
         arr = arr.astype(object)

@@ -116,6 +116,17 @@ def text_fixtures() -> None:
     write_text("fake_xls_is_html.xls",
                "<html><body><table><tr><td>姓名</td><td>手机</td></tr>"
                "<tr><td>张伟</td><td>13800138000</td></tr></table></body></html>\n", "utf-8")
+    write_text("unclosed_quote_swallows_the_rest.csv",
+               "Name,Mobile,Notes\n"
+               "Zhang Wei,13800138000,ok\n"
+               'Li Na,13900139000,"call back\n'
+               "Wang Fang,13700137000,ok\n"
+               "Zhao Lei,13600136000,ok\n", "utf-8")
+    write_bytes("utf16_without_bom.txt", "Name\tMobile\r\n张伟\t13800138000\r\n".encode("utf-16-le"))
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr(zipfile.ZipInfo("customers.csv", FIXED_TIME), "Name,Mobile\nZhang Wei,13800138000\n")
+    write_bytes("zipped_csv_named_xlsx.xlsx", zipped.getvalue())
     write_bytes("corrupt_not_a_zip.xlsx", b"This is not a workbook: the download was an error page.\n")
 
 
