@@ -1,0 +1,298 @@
+"""The matching engine: block, compare, score and cluster a set of records (or a batch against customers).
+
+Everything per pair runs in DuckDB (one in-memory database per call) or as numpy arrays; Python only
+loops over the rare components whose consistency must be checked.
+"""
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import ConfigError, InputError
+from .blocking import BlockingOptions, block
+from .cluster import Clustering, UnionFind, cluster
+from .compare import Gammas, compute_gammas, tf_columns
+from .em import train_m
+from .features import build_records, frame_to_arrow, needed_columns
+from .model import MatchModel
+from .results import DedupeResult, IncrementalResult, ScoredPairs
+from .score import bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
+from .settings import MatchSettings, load_settings
+
+
+class Matcher:
+    """Find the same customer across records with the given settings and (optional) trained model."""
+
+    def __init__(self, settings: MatchSettings | None = None, model: MatchModel | None = None, *,
+                 threads: int | None = None, memory_limit: str | None = None):
+        self.settings = settings if settings is not None else load_settings()
+        if model is not None:
+            problems = model.check(self.settings)
+            if problems:
+                raise ConfigError("the match model does not fit the match settings", problems=problems,
+                                  hint="retrain it with `custinfo train` after changing comparisons")
+        self.model = model
+        self.threads = threads
+        self.memory_limit = memory_limit
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        con.execute("SET preserve_insertion_order = false")
+        if self.threads:
+            con.execute(f"SET threads = {int(self.threads)}")
+        if self.memory_limit:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        return con
+
+    def _load(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]]) -> np.ndarray:
+        """Register the frames as table `recs` with features; return record ids by record index."""
+        s = self.settings
+        tfc = tf_columns(s)
+        base = needed_columns(s.columns | tfc)[0]
+        parts, ids, offset = [], [], 0
+        for df, is_new, grp in frames:
+            if "record_id" not in df.columns:
+                raise InputError("records need a `record_id` column", key="record_id",
+                                 hint="add a unique id per row (e.g. the row number)")
+            n = len(df)
+            ids.append(df["record_id"].astype(str).to_numpy(dtype=object))
+            cols = {"idx": pa.array(np.arange(offset, offset + n, dtype=np.int32)),
+                    "is_new": pa.array(np.full(n, is_new)), "grp": pa.array(np.asarray(grp, dtype=np.int32))}
+            cols.update(frame_to_arrow(df, base))
+            parts.append(pa.table(cols))
+            offset += n
+        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
+        dup = pd.Index(all_ids)
+        if not dup.is_unique:
+            shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
+            raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")
+        con.register("src", pa.concat_tables(parts))
+        build_records(con, "src", s.columns, tfc, mobile_pattern=s.mobile_pattern,
+                      shared_min_names=s.shared_min_names)
+        con.unregister("src")
+        return all_ids
+
+    def _base_model(self) -> tuple[MatchModel, bool]:
+        if self.model is not None:
+            return self.model, bool(self.model.info.get("trained"))
+        return MatchModel.from_settings(self.settings), False
+
+    def _score(self, con: duckdb.DuckDBPyConnection, n: int, total_pairs: float,
+               groups: np.ndarray | None = None) -> tuple[Gammas, np.ndarray, MatchModel, float]:
+        """Levels and total weights of the candidate pairs, with u (and the prior) fitted to this data."""
+        s = self.settings
+        model, trained = self._base_model()
+        if s.estimate_u and not trained:
+            model = estimate_u(con, s, model, n, groups)
+        gam = compute_gammas(con, s, "pairs")
+        bf = bayes_factor_weights(gam, s, model)
+        lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
+        if s.estimate_prior and not trained:
+            lam = estimate_prior(bf, total_pairs, lam)
+        prior = math.log2(lam / (1 - lam))
+        return gam, bf + np.float32(prior), model, prior
+
+    def _rescorer(self, con: duckdb.DuckDBPyConnection, model: MatchModel, prior: float):
+        s = self.settings
+
+        def rescore(l: np.ndarray, r: np.ndarray) -> np.ndarray:
+            con.register("rescore_pairs", pa.table({"l": l.astype(np.int32), "r": r.astype(np.int32)}))
+            gam = compute_gammas(con, s, "rescore_pairs")
+            con.unregister("rescore_pairs")
+            w = bayes_factor_weights(gam, s, model) + prior
+            return _align(l, r, gam.l, gam.r, w)
+        return rescore
+
+    def _nodes(self, ids: np.ndarray, init: np.ndarray, must_link, cannot_link):
+        """Node per record after must-links (refused across a cannot-link), cannot pairs, conflicts."""
+        pos = pd.Index(ids)
+        conflicts: list[dict] = []
+        ca, cb = _pair_index(pos, cannot_link)
+        ma, mb = _pair_index(pos, must_link)
+        same = init[ca] == init[cb]
+        conflicts += [{"a": ids[a], "b": ids[b], "kind": "cannot_link", "reason": "records already one customer"}
+                      for a, b in zip(ca[same], cb[same])]
+        uf = UnionFind(list(zip(init[ca[~same]].tolist(), init[cb[~same]].tolist())))
+        for a, b in zip(ma.tolist(), mb.tolist()):
+            if not uf.union(int(init[a]), int(init[b])):
+                conflicts.append({"a": ids[a], "b": ids[b], "kind": "must_link",
+                                  "reason": "a cannot-link keeps these groups apart"})
+        node = init.astype(np.int64).copy()
+        if uf.parent:
+            labels = np.fromiter(uf.parent.keys(), dtype=np.int64)
+            roots = np.array([uf.find(x) for x in labels.tolist()], dtype=np.int64)
+            hit = np.isin(node, labels)
+            node[hit] = roots[_lookup(labels, node[hit])]
+        node_of = np.unique(node, return_inverse=True)[1].astype(np.int64)
+        return node_of, (ca[~same], cb[~same]), conflicts
+
+    def _cluster(self, con, gam: Gammas, w: np.ndarray, node_of: np.ndarray, cannot, model, prior) -> Clustering:
+        s = self.settings
+        return cluster(node_of, gam.l, gam.r, w, threshold=weight_of(s.threshold),
+                       merge_threshold=weight_of(s.consistency), cannot=cannot, max_nodes=s.max_component,
+                       rescore=self._rescorer(con, model, prior))
+
+    # -- public API -----------------------------------------------------------------------------
+    def dedupe(self, df: pd.DataFrame, must_link=(), cannot_link=()) -> DedupeResult:
+        """Cluster the records of `df` (normalized, with record_id) into customers."""
+        s = self.settings
+        con = self._connect()
+        try:
+            n = len(df)
+            ids = self._load(con, [(df, True, np.zeros(n, dtype=np.int32))])
+            plan = block(con, s, BlockingOptions("dedupe", s.max_block_size, s.window))
+            gam, w, model, prior = self._score(con, n, n * (n - 1) / 2)
+            node_of, cannot, conflicts = self._nodes(ids, np.arange(n), must_link, cannot_link)
+            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+        finally:
+            con.close()
+        score = _match_scores(cl, gam, w, node_of)
+        clusters = _cluster_frame(ids, cl.label, score)
+        stats = {"records": n, "pairs": len(gam), "prior_weight": prior, **cl.stats,
+                 "clusters": int(clusters["cluster_id"].nunique())}
+        scored = ScoredPairs(ids, gam, w, s, cl.label)
+        return DedupeResult(clusters, plan, scored, stats, conflicts)
+
+    def link(self, left: pd.DataFrame, right: pd.DataFrame, must_link=(), cannot_link=()) -> DedupeResult:
+        """Link two lists (each assumed free of duplicates): only pairs across the lists are compared."""
+        s = self.settings
+        con = self._connect()
+        try:
+            nl, nr = len(left), len(right)
+            grp = np.r_[np.zeros(nl, dtype=np.int32), np.ones(nr, dtype=np.int32)]
+            ids = self._load(con, [(left, True, grp[:nl]), (right, True, grp[nl:])])
+            plan = block(con, s, BlockingOptions("link", s.max_block_size, s.window))
+            gam, w, model, prior = self._score(con, nl + nr, nl * nr, groups=grp)
+            node_of, cannot, conflicts = self._nodes(ids, np.arange(nl + nr), must_link, cannot_link)
+            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+        finally:
+            con.close()
+        clusters = _cluster_frame(ids, cl.label, _match_scores(cl, gam, w, node_of))
+        stats = {"records": nl + nr, "pairs": len(gam), "prior_weight": prior, **cl.stats}
+        return DedupeResult(clusters, plan, ScoredPairs(ids, gam, w, s, cl.label), stats, conflicts)
+
+    def match_incremental(self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(),
+                          cannot_link=()) -> IncrementalResult:
+        """Group new records and say which existing customers (never split) each group joins."""
+        s = self.settings
+        if "customer_id" not in existing_df.columns:
+            raise InputError("existing records need a `customer_id` column", key="customer_id")
+        cust = existing_df["customer_id"].astype(str).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(cust)
+        nn, ne = len(new_df), len(existing_df)
+        con = self._connect()
+        try:
+            ids = self._load(con, [(new_df, True, np.full(nn, -1, dtype=np.int32)),
+                                   (existing_df, False, codes.astype(np.int32))])
+            plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
+            gam, w, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne)
+            init = np.r_[np.arange(nn), nn + codes].astype(np.int64)
+            node_of, cannot, conflicts = self._nodes(ids, init, must_link, cannot_link)
+            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+        finally:
+            con.close()
+        score = _match_scores(cl, gam, w, node_of)
+        assign, group_customers = _groups(ids, cl.label, score, nn, cust)
+        stats = {"new_records": nn, "existing_records": ne, "pairs": len(gam), "prior_weight": prior, **cl.stats,
+                 "groups": len(group_customers),
+                 "merges": sum(1 for v in group_customers.values() if len(v) > 1)}
+        return IncrementalResult(assign, group_customers, plan, ScoredPairs(ids, gam, w, s, cl.label), stats,
+                                 conflicts)
+
+    def train(self, df: pd.DataFrame) -> MatchModel:
+        """Estimate u on random pairs and m by EM on the candidate pairs of `df`; no labels needed."""
+        s = self.settings
+        con = self._connect()
+        try:
+            n = len(df)
+            self._load(con, [(df, True, np.zeros(n, dtype=np.int32))])
+            block(con, s, BlockingOptions("dedupe", s.max_block_size, s.window))
+            model, _ = self._base_model()
+            model = estimate_u(con, s, model, n)
+            gam = compute_gammas(con, s, "pairs", with_rules=True)
+        finally:
+            con.close()
+        model, report = train_m(gam.g, gam.rules, s, model)
+        bf = bayes_factor_weights(gam, s, model)
+        lam = estimate_prior(bf, n * (n - 1) / 2, min(model.matches_per_record / max(n - 1, 1), 0.5))
+        model.matches_per_record = float(lam * (n - 1))
+        model.info = {"trained": True, "records": n, "pairs": len(gam), "u_pairs": model.info.get("u_pairs"),
+                      "rules": report}
+        return model
+
+    def explain(self, rec_a, rec_b, context: pd.DataFrame | None = None, n_records: int | None = None) -> dict:
+        """Why two records score as they do: per comparison the level, values, m, u and weight."""
+        from .explain import explain_pair
+
+        return explain_pair(self, rec_a, rec_b, context, n_records)
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position in `keys` (unsorted, unique) of each of `values` (all present)."""
+    order = np.argsort(keys)
+    return order[np.searchsorted(keys, values, sorter=order)]
+
+
+def _pair_index(pos: pd.Index, pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Record indexes of (id, id) pairs; pairs naming an unknown record are ignored."""
+    pairs = list(pairs or [])
+    if not pairs:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    a = pos.get_indexer([str(p[0]) for p in pairs])
+    b = pos.get_indexer([str(p[1]) for p in pairs])
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    return a[ok].astype(np.int64), b[ok].astype(np.int64)
+
+
+def _align(ql: np.ndarray, qr: np.ndarray, gl: np.ndarray, gr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values computed for pairs (gl, gr), returned in the order of the query pairs (ql, qr)."""
+    span = int(max(ql.max(initial=0), qr.max(initial=0), gl.max(initial=0), gr.max(initial=0))) + 1
+    qk = ql.astype(np.int64) * span + qr
+    gk = gl.astype(np.int64) * span + gr
+    order = np.argsort(gk)
+    return values[order[np.searchsorted(gk, qk, sorter=order)]]
+
+
+def _match_scores(cl: Clustering, gam: Gammas, w: np.ndarray, node_of: np.ndarray) -> np.ndarray:
+    """Per record: the best pair probability linking it into its cluster (NaN for singletons)."""
+    n = len(cl.label)
+    l = np.r_[gam.l, cl.extra_l].astype(np.int64)
+    r = np.r_[gam.r, cl.extra_r].astype(np.int64)
+    p = probability(np.r_[w, cl.extra_w].astype(np.float64))
+    same = cl.label[l] == cl.label[r]
+    score = np.full(n, -1.0)
+    np.maximum.at(score, l[same], p[same])
+    np.maximum.at(score, r[same], p[same])
+    size = np.bincount(cl.label, minlength=int(cl.label.max(initial=0)) + 1)[cl.label]
+    node_size = np.bincount(node_of)[node_of]
+    score[(score < 0) & (node_size > 1)] = 1.0  # held in the cluster by a must-link or its customer
+    score[(score < 0) | (size == 1)] = np.nan
+    return score
+
+
+def _cluster_frame(ids: np.ndarray, label: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    """record_id, cluster_id (c + number in order of first appearance), cluster_size, match_score."""
+    codes, _ = pd.factorize(label)
+    size = np.bincount(codes)[codes]
+    cid = pd.Series(codes + 1).astype(str).str.zfill(7).radd("c")
+    return pd.DataFrame({"record_id": ids, "cluster_id": cid.to_numpy(dtype=object), "cluster_size": size,
+                         "match_score": score})
+
+
+def _groups(ids: np.ndarray, label: np.ndarray, score: np.ndarray, nn: int, cust: np.ndarray):
+    """Group number per new record and the existing customers of each group."""
+    codes, uniq = pd.factorize(label[:nn])
+    assign = pd.DataFrame({"record_id": ids[:nn], "group": codes.astype(int), "match_score": score[:nn]})
+    group_of_label = pd.Series(np.arange(len(uniq)), index=uniq)
+    ex_label = label[nn:]
+    hit = np.isin(ex_label, uniq)
+    joined = pd.DataFrame({"group": group_of_label.reindex(ex_label[hit]).to_numpy(), "customer": cust[hit]})
+    group_customers: dict[int, list[str]] = {int(g): [] for g in range(len(uniq))}
+    for g, custs in joined.drop_duplicates().groupby("group")["customer"]:
+        group_customers[int(g)] = sorted(custs.tolist())
+    return assign, group_customers

@@ -1,0 +1,157 @@
+"""Per-record features the comparisons and blocking keys read, built once in DuckDB.
+
+Input columns come from `custinfo.normalize.normalize_frame`. Derived columns add what matching needs:
+order-free name keys (`name_letters`: the sorted letters of the pinyin, so 张伟 / Zhang Wei / Zhangwei /
+Wei Zhang agree), phone and email lists, and *shared* values: a phone, email or address used by several
+distinct names (a company switchboard, a family landline, an office) is split from the private ones so
+that agreeing on it counts for little. Term frequencies (`tf_<col>`) feed the term-frequency adjustment.
+"""
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+BASE_COLUMNS = (
+    "name", "name_key", "name_pinyin", "gender", "birth_date", "phone", "phones", "email", "emails",
+    "company", "company_key", "title", "title_key", "country", "province", "city", "district", "address",
+    "address_key", "postcode", "national_id", "qq", "wechat", "customer_ref",
+)
+
+_ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
+
+# Derived from input columns only: name -> (SQL expression, input columns it reads).
+_STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
+    "phones_list": (
+        "CASE WHEN phones IS NOT NULL THEN list_distinct(list_filter(string_split(phones, ','), lambda x: x <> ''))"
+        " WHEN phone IS NOT NULL THEN [phone] END", ("phones", "phone")),
+    "emails_list": (
+        "CASE WHEN emails IS NOT NULL THEN list_distinct(list_filter(string_split(lower(emails), ','),"
+        " lambda x: x <> '')) WHEN email IS NOT NULL THEN [lower(email)] END", ("emails", "email")),
+    "name_letters": (
+        "nullif(array_to_string(list_sort(string_split(replace(coalesce(name_pinyin, name_key), ' ', ''), '')),"
+        " ''), '')", ("name_pinyin", "name_key")),
+    "name_initials": (
+        "nullif(array_to_string(list_sort(list_transform(list_filter(string_split(name_pinyin, ' '),"
+        " lambda t: t <> ''), lambda t: t[1])), ''), '')", ("name_pinyin",)),
+    "name_len": ("length(name_key)", ("name_key",)),
+    "email_local": ("nullif(split_part(lower(email), '@', 1), '')", ("email",)),
+    "address_digits": ("nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')", ("address_key",)),
+    "national_id_valid": (
+        "CASE WHEN regexp_matches(national_id, '^[0-9]{17}[0-9Xx]$') THEN substr('10X98765432', CAST(1 + list_sum("
+        f"list_transform(range(17), lambda i: TRY_CAST(substr(national_id, i + 1, 1) AS INTEGER) * {_ID_WEIGHTS}[i + 1]))"
+        " % 11 AS BIGINT), 1) = upper(substr(national_id, 18, 1)) ELSE FALSE END", ("national_id",)),
+}
+# Derived from stage-1 columns.
+_STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mobiles_list": ("nullif(list_filter(phones_list, lambda p: regexp_matches(p, '{mobile}')), [])",
+                     ("phones_list",)),
+}
+# Derived from statistics over the whole set of records: value -> how many distinct names use it.
+_SHARED = {
+    "phones_private": "phones_list", "phones_shared": "phones_list", "mobiles_private": "phones_list",
+    "emails_private": "emails_list", "emails_shared": "emails_list", "address_key_names": "address_key",
+    "address_key_shared": "address_key",
+}
+LIST_COLUMNS = frozenset({"phones_list", "emails_list", "mobiles_list", "phones_private", "phones_shared",
+                          "mobiles_private", "emails_private", "emails_shared"})
+DERIVED_COLUMNS = tuple(_STAGE1) + tuple(_STAGE2) + tuple(_SHARED)
+
+
+def all_columns() -> set[str]:
+    """Every column a comparison level or blocking key may name."""
+    return set(BASE_COLUMNS) | set(DERIVED_COLUMNS)
+
+
+def needed_columns(columns: set[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Split the columns settings read into (input, stage-1, stage-2, shared) with their dependencies."""
+    shared = [c for c in _SHARED if c in columns]
+    want = set(columns) | {_SHARED[c] for c in shared}
+    if shared:
+        want.add("name_letters")
+    stage2 = [c for c in _STAGE2 if c in want]
+    want |= {d for c in stage2 for d in _STAGE2[c][1]}
+    stage1 = [c for c in _STAGE1 if c in want]
+    base = {c for c in want if c in BASE_COLUMNS} | {d for c in stage1 for d in _STAGE1[c][1]}
+    return sorted(base), stage1, stage2, shared
+
+
+def frame_to_arrow(df: pd.DataFrame, columns: list[str]) -> dict[str, pa.Array]:
+    """The given columns of `df` as Arrow string arrays (absent columns become all-null)."""
+    out: dict[str, pa.Array] = {}
+    n = len(df)
+    for c in columns:
+        if c not in df.columns:
+            out[c] = pa.nulls(n, pa.string())
+            continue
+        s = df[c]
+        try:
+            arr = pa.Array.from_pandas(s, type=pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            mask = s.isna().to_numpy()
+            arr = pa.array(np.where(mask, None, s.astype(str).to_numpy(dtype=object)), type=pa.string())
+        out[c] = arr
+    return out
+
+
+def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], tf_columns: set[str],
+                  *, mobile_pattern: str, shared_min_names: int) -> None:
+    """Create table `recs` (idx, is_new, grp, features...) from table/view `src` (idx, is_new, grp, inputs)."""
+    base, stage1, stage2, shared = needed_columns(columns | tf_columns)
+    cleaned = ", ".join(f"nullif(trim(\"{c}\"), '') AS \"{c}\"" for c in base)
+    s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1)
+    pat = mobile_pattern.replace("'", "''")
+    s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
+    sep = ", " if cleaned else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE recs0 AS
+        WITH c AS (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}),
+             s1 AS (SELECT *{s1} FROM c)
+        SELECT *{s2} FROM s1""")
+    joins, cols = _shared_tables(con, shared, mobile_pattern, shared_min_names) if shared else ([], [])
+    for c in sorted(tf_columns):
+        j, col = _tf_table(con, c)
+        joins.append(j)
+        cols.append(col)
+    sel = "".join(f", {c}" for c in cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.*{sel} FROM recs0 {' '.join(joins)} "
+                "ORDER BY idx")
+    con.execute("DROP TABLE recs0")
+
+
+def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pattern: str,
+                   k: int) -> tuple[list[str], list[str]]:
+    """Split phone/email lists into private and shared values; count names per address."""
+    pat = mobile_pattern.replace("'", "''")
+    joins, cols = [], []
+    for lst, prefix in (("phones_list", "phones"), ("emails_list", "emails")):
+        wanted = [c for c in shared if _SHARED[c] == lst]
+        if not wanted:
+            continue
+        aggs = {f"{prefix}_private": f"list(v) FILTER (WHERE n < {k})",
+                f"{prefix}_shared": f"list(v) FILTER (WHERE n >= {k})",
+                "mobiles_private": f"list(v) FILTER (WHERE n < {k} AND regexp_matches(v, '{pat}'))"}
+        sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
+            WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),
+                 nv AS (SELECT v, count(DISTINCT name_letters) AS n FROM x GROUP BY v)
+            SELECT idx, {sel} FROM x JOIN nv USING (v) GROUP BY idx""")
+        joins.append(f"LEFT JOIN sh_{prefix} USING (idx)")
+        cols += wanted
+    addr = [c for c in shared if _SHARED[c] == "address_key"]
+    if addr:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_addr AS
+            SELECT address_key AS sh_addr_key, count(DISTINCT name_letters) AS address_key_names,
+                   count(DISTINCT name_letters) >= {k} AS address_key_shared
+            FROM recs0 WHERE address_key IS NOT NULL GROUP BY address_key""")
+        joins.append("LEFT JOIN sh_addr ON recs0.address_key = sh_addr.sh_addr_key")
+        cols += addr
+    return joins, cols
+
+
+def _tf_table(con: duckdb.DuckDBPyConnection, col: str) -> tuple[str, str]:
+    """tf_<col>: the share of records (with a value) holding this record's value."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE tf_{col} AS
+        WITH t AS (SELECT "{col}" AS v, count(*) AS n FROM recs0 WHERE "{col}" IS NOT NULL GROUP BY 1)
+        SELECT v AS tf_{col}_v, CAST(n / (SELECT sum(n) FROM t) AS FLOAT) AS tf_{col} FROM t""")
+    return f'LEFT JOIN tf_{col} ON recs0."{col}" = tf_{col}.tf_{col}_v', f"tf_{col}"
