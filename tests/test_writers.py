@@ -331,3 +331,19 @@ def test_report_markdown_file_has_every_table(tmp_path, report):
 def test_report_html_to_stdout(capsys, report):
     write_report(report, "-", "html")
     assert capsys.readouterr().out.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json", "markdown", "html"])
+def test_report_with_awkward_dtypes_writes_in_every_format(tmp_path, fmt):
+    ages = pd.cut(pd.Series([23, 35, 61]), bins=[0, 30, 50, 120])
+    frame = pd.DataFrame({
+        "band": ages.astype("category"), "interval": ages, "n": pd.array([1, None, 3], dtype="Int64"),
+        "flag": pd.array([True, None, False], dtype="boolean"), "empty": [None, None, None],
+        "at": pd.to_datetime(["2024-01-01", None, "2024-01-03"]).tz_localize("UTC"),
+        "rate": [0.1, float("nan"), float("inf")]})
+    empty = pd.DataFrame({"k": pd.Series([], dtype=str)})
+    report = Report("odd", "Odd", "2024-01-01T00:00:00", {"n": pd.NA, "when": pd.Timestamp("2024-01-01")},
+                    [Table("odd", "Odd", frame), Table("empty", "Empty", empty)],
+                    [Chart("odd", "bar", "band", "n", "by band"), Chart("odd", "pie", "band", "n", "pie")])
+    out = write_report(report, tmp_path / f"odd.{fmt}", fmt)
+    assert out.stat().st_size > 0

@@ -80,13 +80,31 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+def column_json(series: pd.Series) -> list[Any]:
+    """A column as JSON-safe values; plain str/int/bool/finite floats skip the slow path."""
+    if pd.api.types.is_datetime64_dtype(series.dtype):  # tz-naive: format in one numpy call
+        return _iso_naive(series)
+    plain = (str, int, bool)
+    return [v if type(v) in plain or v is None
+            or (type(v) is float and math.isfinite(v)) else json_safe(v)
+            for v in series.tolist()]
+
+
+def _iso_naive(series: pd.Series) -> list[str | None]:
+    """ISO strings for naive datetimes, to the second unless a value has a fraction."""
+    values = series.to_numpy(dtype="datetime64[us]")
+    present = values[~np.isnat(values)]
+    unit = "s" if (present.astype("datetime64[s]") == present).all() else "us"
+    text = np.datetime_as_string(values, unit=unit).tolist()
+    return [None if t == "NaT" else t for t in text]
+
+
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a frame as JSON-safe dicts, column names as strings."""
     columns = [str(c) for c in frame.columns]
-    return [
-        {col: json_safe(val) for col, val in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    values = [column_json(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] if values \
+        else [{} for _ in range(len(frame))]
 
 
 def _flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -197,9 +215,11 @@ class Report:
                 if col not in columns:
                     problems.append(f"chart {chart.title!r}: table {chart.table!r} has no "
                                     f"column {col!r}")
-        for key, fmt in self.formats.items():
+        formats = [("summary", k, f) for k, f in self.formats.items()]
+        formats += [(f"table {t.name!r}", k, f) for t in self.tables for k, f in t.formats.items()]
+        for where, key, fmt in formats:
             if fmt not in VALUE_FORMATS:
-                problems.append(f"summary format of {key!r}: {fmt!r} is not one of "
+                problems.append(f"{where}: format {fmt!r} of {key!r} is not one of "
                                 f"{', '.join(VALUE_FORMATS)}")
         return problems
 

@@ -66,6 +66,7 @@ _WIDTH_SAMPLE = 1000
 _MIN_WIDTH, _MAX_WIDTH = 6, 50
 
 _ALWAYS_RISKY = ("=", "@", "\t", "\r")
+_RISKY_FIRST = frozenset("=@\t\r+- ")
 _SIGNED_INERT = re.compile(r"[+-][0-9 .,()/+\-]*")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
@@ -74,6 +75,7 @@ _ID_NAME = re.compile(  # the whole name, so that counts like `valid_phone` stay
     r"zip(code)?|post_?code|postal_code|(bank_)?card(_no)?|account(_no)?|"
     r"(手机|电话|固话)(号|号码)?\d*|(身份证|证件)(号|号码)?|编号|(银行)?卡号|账号|邮编|邮政编码|"
     r"qq号|微信号?", re.IGNORECASE)
+_DIGITS = re.compile(r"[+\-]?[\d\s().\-/]*\d[\d\s().\-/]*")  # Excel would make it a number
 _LONG_INTEGER = 10**10  # 11 digits: Excel's General format shows these as 1.38E+10
 
 
@@ -98,7 +100,8 @@ def _neutralize_series(series: pd.Series) -> pd.Series:
     """Neutralize every risky string in a column; other values pass unchanged."""
     if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
         return series
-    risky = [isinstance(v, str) and is_formula_risk(v) for v in series.tolist()]
+    first = _RISKY_FIRST  # a cheap test of the first character spares the full check
+    risky = [isinstance(v, str) and v[:1] in first and is_formula_risk(v) for v in series.tolist()]
     if not any(risky):
         return series
     safe = series.copy()  # assign only the risky cells: `map` would turn ints+NaN into floats
@@ -431,12 +434,19 @@ def _prepare_column(name: str, series: pd.Series, text_columns: set[str], date_c
         return _Column(name, values, "@", _width(name, values))
     if pd.api.types.is_string_dtype(series.dtype) or series.dtype == object:
         values = [_xlsx_value(v) for v in series.tolist()]
-        text_format = "@" if all(v is None or isinstance(v, str) for v in values) else None
-        return _Column(name, values, text_format, _width(name, values))
+        return _Column(name, values, _text_format(values), _width(name, values))
     values = [_xlsx_value(v) for v in series.tolist()]
     number_format = _NUMBER_FORMATS.get(fmt or "")
     shown = values if number_format != "0.0%" else [format_value(v, "percent") for v in values]
     return _Column(name, values, number_format, _width(name, shown))
+
+
+def _text_format(values: list[Any]) -> str | None:
+    """'@' for a text column holding digit strings, so that an analyst who edits a phone or
+    ID in Excel keeps text; other text cells stay unstyled (styling every cell is slow)."""
+    if any(v is not None and not isinstance(v, str) for v in values):
+        return None
+    return "@" if any(v is not None and _DIGITS.fullmatch(v) for v in values) else None
 
 
 def _numeric_identifier(name: str, series: pd.Series) -> bool:
