@@ -347,3 +347,20 @@ def test_report_with_awkward_dtypes_writes_in_every_format(tmp_path, fmt):
                     [Chart("odd", "bar", "band", "n", "by band"), Chart("odd", "pie", "band", "n", "pie")])
     out = write_report(report, tmp_path / f"odd.{fmt}", fmt)
     assert out.stat().st_size > 0
+
+
+def test_unwritable_folder_is_a_one_line_error_naming_the_file(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # root ignores permissions
+        pytest.skip("running as root")
+    with pytest.raises(CustinfoError) as err:
+        write_frame(pd.DataFrame({"a": [1]}), locked / "out.csv")
+    assert err.value.file == str(locked / "out.csv")
+
+
+def test_a_file_in_the_way_of_the_folder_is_a_one_line_error(tmp_path):
+    (tmp_path / "blocker").write_text("x")
+    with pytest.raises(CustinfoError) as err:
+        write_frame(pd.DataFrame({"a": [1]}), tmp_path / "blocker" / "out.csv")
+    assert "cannot write" in err.value.message

@@ -31,6 +31,7 @@ summary as ``metric,value`` rows. The headline summary is in every other format.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -47,6 +48,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from custinfo.errors import CustinfoError
 from custinfo.report.model import Chart, Report, Table, format_value, frame_records, humanize, is_missing
@@ -135,17 +137,24 @@ def _make_dirs(directory: Path) -> None:
 
 @contextlib.contextmanager
 def _atomic_output(out: Path) -> Iterator[Path]:
-    """Yield a 0600 temporary path beside `out`; on success it replaces `out`."""
-    _make_dirs(out.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    """Yield a 0600 temporary path beside `out`; on success it replaces `out`.
+    An OS error (no permission, disk full) becomes a one-line error naming the file."""
+    tmp: Path | None = None
     try:
+        _make_dirs(out.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
         yield tmp
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CustinfoError(f"cannot write the file: {exc.strerror or exc}", file=str(out),
+                                hint="check the folder exists and is writable, or choose another "
+                                     "path") from exc
         raise
 
 
@@ -168,7 +177,7 @@ def _resolve_format(out: str | Path, fmt: str | None, known: dict[str, str]) -> 
     return fmt
 
 
-def _write_text_output(out: str | Path, fmt: str, write: Callable[[IO[str]], None],
+def _write_text_output(out: str | Path, write: Callable[[IO[str]], None],
                        encoding: str = "utf-8") -> Path | None:
     """Run `write` on a text stream for `out`: stdout for '-', else an owner-only file."""
     if str(out) == "-":
@@ -186,8 +195,6 @@ def _write_stdout(write: Callable[[IO[str]], None], encoding: str) -> None:
         write(sys.stdout)
         sys.stdout.flush()
         return None
-    import io
-
     buffer = io.StringIO()
     write(buffer)
     sys.stdout.flush()
@@ -221,7 +228,7 @@ def write_frame(df: pd.DataFrame, out: str | Path, *, fmt: str | None = None,
     if fmt == "csv":
         return write_csv(df, out, encoding=encoding)
     if fmt in ("json", "jsonl"):
-        return _write_text_output(out, fmt, lambda h: _dump_records(df, h, lines=fmt == "jsonl"))
+        return _write_text_output(out, lambda h: _dump_records(df, h, lines=fmt == "jsonl"))
     path = Path(out)
     if fmt == "parquet":
         frame = _parquet_ready(df, text_columns, date_columns)
@@ -249,7 +256,7 @@ def write_csv(df: pd.DataFrame, out: str | Path, *, encoding: str = "utf-8-sig")
             return _write_stdout(write, encoding)
         except UnicodeEncodeError as exc:
             raise _unencodable_error(safe, encoding, out) from exc
-    return _write_text_output(out, "csv", write, encoding=encoding)
+    return _write_text_output(out, write, encoding=encoding)
 
 
 def _unencodable_error(frame: pd.DataFrame, encoding: str, out: str | Path) -> CustinfoError:
@@ -556,15 +563,15 @@ def write_report(report: Report, out: str | Path, fmt: str | None = None, *,
         return write_csv(report_csv_frame(report), out, encoding=encoding)
     if fmt == "json":
         text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
-        return _write_text_output(out, fmt, lambda h: h.write(text))
+        return _write_text_output(out, lambda h: h.write(text))
     if fmt == "markdown":
         text = format_markdown(report)
-        return _write_text_output(out, fmt, lambda h: h.write(text))
+        return _write_text_output(out, lambda h: h.write(text))
     if fmt == "html":
         from custinfo.report.html import render_html
 
         text = render_html(report)
-        return _write_text_output(out, fmt, lambda h: h.write(text))
+        return _write_text_output(out, lambda h: h.write(text))
     return _write_report_xlsx(report, Path(out))
 
 
@@ -628,7 +635,7 @@ def _summary_sheet(workbook: Workbook, report: Report) -> list[str]:
         sheet.append([_header_cell(sheet, h) for h in ("sheet", "table", "rows", "note")])
         for table, name in zip(report.tables, names, strict=True):
             link = WriteOnlyCell(sheet, value=_xlsx_text(name))
-            link.hyperlink = f"#'{name}'!A1"
+            link.hyperlink = Hyperlink(ref="A1", location=f"'{name}'!A1")  # in-book jump
             link.font = Font(color="0563C1", underline="single")
             sheet.append([link, _xlsx_text(table.title), len(table.frame), _xlsx_text(table.note)])
     if report.notes:
