@@ -27,7 +27,8 @@ _BOMS: list[tuple[bytes, str]] = [
 ]
 
 _SAMPLE_BYTES = 256 * 1024
-_ENCODING_HINT = "pass --encoding (e.g. utf-8, gb18030, big5, latin-1) or set `encoding:` in the channel config"
+_ENCODING_HINT = ("pass --encoding (e.g. utf-8, gb18030, big5, latin-1) "
+                  "or set `encoding:` in the channel config")
 
 
 def bom_encoding(data: bytes) -> tuple[str, int] | None:
@@ -112,7 +113,8 @@ def _cjk_candidates(data: bytes) -> list[str]:
     big5_codec, big5 = "big5", _decoded_or_none(sample, "big5")
     if big5 is None:  # Windows' Big5 (cp950) has a few more characters
         big5_codec, big5 = "cp950", _decoded_or_none(sample, "cp950")
-    if big5 is not None and (gb is None or _common_share(big5, _is_common_big5) > _common_share(gb, _is_common_gb)):
+    if big5 is not None and (gb is None or
+                             _common_share(big5, _is_common_big5) > _common_share(gb, _is_common_gb)):
         return [big5_codec, "cp950", "gb18030"]
     return ["gb18030", "big5", "cp950"]
 

@@ -119,7 +119,8 @@ def _read_bytes(path: Path, shown: str) -> bytes:
 def _read_stdin(shown: str) -> bytes:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
-        raise InputError("no standard input to read", file=shown, hint="pipe a file in: custinfo ingest - < file.csv")
+        raise InputError("no standard input to read", file=shown,
+                         hint="pipe a file in: custinfo ingest - < file.csv")
     return stream.read()
 
 
@@ -170,7 +171,7 @@ def _choose_header(rows: Sequence[Sequence[str | None]], numbers: Sequence[int],
         return candidates[scores.index(max(scores))]
     widths = [len({cell for cell in rows[i] if cell}) for i in candidates]
     need = min(2, max(widths))
-    return next(i for i, w in zip(candidates, widths) if w >= need)
+    return next(i for i, w in zip(candidates, widths, strict=True) if w >= need)
 
 
 def _header_names(rows: Sequence[Sequence[str | None]], idx: int, group: int | None,
@@ -197,13 +198,13 @@ def _assemble(raw_names: Sequence[str], columns: Sequence[np.ndarray], row_numbe
               file: str, sheet: str | None, header_row: int, encoding: str | None) -> SheetData:
     """Name the columns, drop the ones with neither a name nor a value, build the frame."""
     names, arrays = [], []
-    for j, (raw, col) in enumerate(zip(raw_names, columns)):
+    for j, (raw, col) in enumerate(zip(raw_names, columns, strict=True)):
         if not raw and not any(v is not None for v in col):
             continue  # an unnamed column with nothing in it (e.g. trailing delimiters)
         names.append(raw or f"column_{j + 1}")
         arrays.append(col)
     names = unique_names(names)
-    frame = pd.DataFrame(dict(zip(names, arrays)), columns=names, dtype=object)
+    frame = pd.DataFrame(dict(zip(names, arrays, strict=True)), columns=names, dtype=object)
     return SheetData(file=file, sheet=sheet, header=names, frame=frame,
                      row_numbers=np.asarray(row_numbers, dtype=np.int64), header_row=header_row,
                      encoding=encoding)
@@ -214,7 +215,7 @@ def _columns_from_rows(rows: Sequence[Sequence[str | None]], width: int) -> list
     if not rows:
         return [np.empty(0, dtype=object) for _ in range(width)]
     out = []
-    for col in zip(*rows):
+    for col in zip(*rows, strict=True):
         arr = np.empty(len(col), dtype=object)
         arr[:] = col
         out.append(arr)
@@ -284,7 +285,8 @@ def _pad(row: list[str | None], width: int) -> list[str | None]:
     return row if len(row) == width else row + [None] * (width - len(row))
 
 
-def _fill_merges(rows: list[list[str | None]], merges: Sequence[tuple[int, int, int, int]], *, full: bool) -> None:
+def _fill_merges(rows: list[list[str | None]], merges: Sequence[tuple[int, int, int, int]], *,
+                 full: bool) -> None:
     """Give the cells of each merged range the value of its top-left cell.
 
     full=False copies the value down the first column only: a value merged over several
@@ -357,7 +359,7 @@ def sniff_delimiter(text: str, prefer: str | None = None) -> str:
     truncated = len(text) > _SNIFF_CHARS
     sample = text[:_SNIFF_CHARS]
     best, best_key = ",", (0, 0, False)
-    for i, delim in enumerate(DELIMITERS):
+    for delim in DELIMITERS:
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim, quotechar='"', strict=False)
         try:
             counts = [len(r) for r in reader if any(f.strip() for f in r)]
@@ -429,7 +431,8 @@ def _records(text: str, delim: str, file: str):
         previous, record_start = reader.line_num, consumed[0]
 
 
-def _head_records(text: str, delim: str, opts: _HeaderOptions, file: str) -> tuple[list[list[str | None]], list[int]]:
+def _head_records(text: str, delim: str, opts: _HeaderOptions,
+                  file: str) -> tuple[list[list[str | None]], list[int]]:
     """The records that can hold the header: enough non-blank ones, and the configured row."""
     rows, numbers, nonblank = [], [], 0
     for line, cells in _records(text, delim, file):

@@ -233,7 +233,8 @@ def excel_dates() -> None:
     ws.title = "登记"
     ws.append(["姓名", "出生日期", "登记时间", "来电时刻", "日期（文本）"])
     ws.append(["张伟", dt.date(1990, 1, 1), dt.datetime(2024, 3, 5, 14, 30, 0), dt.time(9, 15), "2024/03/05"])
-    ws.append(["李娜", dt.date(1985, 12, 31), dt.datetime(2024, 3, 6, 0, 0, 0), dt.time(23, 59, 59), "2024-3-6"])
+    ws.append(["李娜", dt.date(1985, 12, 31), dt.datetime(2024, 3, 6, 0, 0, 0), dt.time(23, 59, 59),
+               "2024-3-6"])
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         row[0].number_format = "yyyy-mm-dd"
     for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
@@ -282,7 +283,7 @@ def legacy_xls() -> None:
     try:
         import xlwt
     except ImportError:
-        print("xlwt not installed: keeping the committed legacy.xls")
+        print("xlwt not installed: keeping the committed legacy.xls")  # noqa: T201
         return
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("客户")
