@@ -1,7 +1,9 @@
 """See a report's HTML the way a person does: render a sample report, open it in headless
 Debian chromium, save a screenshot to bench/out/report.png.
 
-    .venv/bin/python bench/screenshot_report.py [--out-dir bench/out] [--height 1600]
+    .venv/bin/python bench/screenshot_report.py [--out-dir bench/out] [--height 1600] [--pdf]
+
+--pdf also prints the page to bench/out/report.pdf (A4, as a manager's printer would).
 
 Needs /usr/bin/chromium (apt-get install -y chromium) and a CJK font
 (apt-get install -y fonts-noto-cjk), or Chinese text shows as boxes. Not part of the tests.
@@ -79,16 +81,34 @@ def find_chromium() -> str:
     sys.exit("chromium not found: apt-get update && apt-get install -y chromium fonts-noto-cjk")
 
 
-def screenshot(html: Path, png: Path, width: int, height: int) -> float:
-    """Render `html` in headless chromium into `png`; return the seconds it took."""
+def run_chromium(html: Path, *args: str) -> float:
+    """Open `html` in headless chromium with a throwaway profile; return the seconds it took."""
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-               f"--screenshot={png}", f"--window-size={width},{height}", html.resolve().as_uri()]
+        cmd = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args,
+               html.resolve().as_uri()]
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         elapsed = time.perf_counter() - start
-    if done.returncode != 0 or not png.exists():
+    if done.returncode != 0:
         sys.exit(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
+    return elapsed
+
+
+def screenshot(html: Path, png: Path, width: int, height: int) -> float:
+    """Render `html` into `png` at the given window size; return the seconds it took."""
+    png.unlink(missing_ok=True)
+    elapsed = run_chromium(html, f"--screenshot={png}", f"--window-size={width},{height}")
+    if not png.exists():
+        sys.exit("chromium did not write the screenshot")
+    return elapsed
+
+
+def print_pdf(html: Path, pdf: Path) -> float:
+    """Print `html` to `pdf` with the page's print stylesheet; return the seconds it took."""
+    pdf.unlink(missing_ok=True)
+    elapsed = run_chromium(html, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    if not pdf.exists():
+        sys.exit("chromium did not write the pdf")
     return elapsed
 
 
@@ -97,15 +117,18 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=1600)
+    parser.add_argument("--pdf", action="store_true", help="also print to report.pdf")
     args = parser.parse_args()
-    report = sample_report()
     html = args.out_dir / "report.html"
-    write_report(report, html)
-    png = args.out_dir / "report.png"
-    png.unlink(missing_ok=True)
-    seconds = screenshot(html, png, args.width, args.height)
+    write_report(sample_report(), html)
     print(f"html   {html} ({html.stat().st_size:,} bytes)")
+    png = args.out_dir / "report.png"
+    seconds = screenshot(html, png, args.width, args.height)
     print(f"png    {png} ({png.stat().st_size:,} bytes, chromium {seconds:.1f}s)")
+    if args.pdf:
+        pdf = args.out_dir / "report.pdf"
+        seconds = print_pdf(html, pdf)
+        print(f"pdf    {pdf} ({pdf.stat().st_size:,} bytes, chromium {seconds:.1f}s)")
 
 
 if __name__ == "__main__":

@@ -364,3 +364,17 @@ def test_a_file_in_the_way_of_the_folder_is_a_one_line_error(tmp_path):
     with pytest.raises(CustinfoError) as err:
         write_frame(pd.DataFrame({"a": [1]}), tmp_path / "blocker" / "out.csv")
     assert "cannot write" in err.value.message
+
+
+def test_report_xlsx_counts_have_thousands_separators_and_sheets_print_one_page_wide(tmp_path, report):
+    book = openpyxl.load_workbook(write_report(report, tmp_path / "r.xlsx"))
+    sheet = book["channels"]
+    assert sheet["B2"].number_format == "#,##0"
+    assert book["summary"]["B4"].number_format == "#,##0"
+    assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"  # the header repeats on every printed page
+
+
+def test_export_xlsx_keeps_general_format_for_numbers(tmp_path):
+    sheet = _sheet(write_frame(pd.DataFrame({"records": [12345]}), tmp_path / "e.xlsx"))
+    assert sheet["A2"].number_format == "General"

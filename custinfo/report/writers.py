@@ -49,6 +49,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
 
 from custinfo.errors import CustinfoError
 from custinfo.report.model import Chart, Report, Table, format_value, frame_records, humanize, is_missing
@@ -324,7 +325,8 @@ def _as_text(value: Any) -> str | None:
 
 # --- xlsx -----------------------------------------------------------------------------------
 
-_HEADER_FONT = Font(bold=True)
+_BODY_FONT = {"name": "Calibri", "size": 11}  # without a name LibreOffice falls back to a serif
+_HEADER_FONT = Font(bold=True, **_BODY_FONT)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_BORDER = Border(bottom=Side(style="thin", color="8EA9DB"))
 _NUMBER_FORMATS = {"percent": "0.0%", "int": "#,##0", "float": "#,##0.00", "text": "@"}
@@ -393,9 +395,20 @@ def write_sheet(workbook: Workbook, df: pd.DataFrame, title: str, *,
     sheet.freeze_panes = "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(df) + 1}"
+    _print_setup(sheet, sum(c.width for c in columns), header_rows="1:1")
     sheet.append([_header_cell(sheet, c.name) for c in columns])
     _append_rows(sheet, columns, len(df))
     return sheet
+
+
+def _print_setup(sheet: WriteOnlyWorksheet, total_width: float, header_rows: str | None) -> None:
+    """Print on A4 one page wide (landscape when the columns are wide), header on every page."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if total_width > 100 else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    if header_rows:
+        sheet.print_title_rows = header_rows
 
 
 def _header_cell(sheet: WriteOnlyWorksheet, name: str) -> WriteOnlyCell:
@@ -600,12 +613,22 @@ def _write_report_xlsx(report: Report, path: Path) -> Path:
     sheet_names = _summary_sheet(workbook, report)
     for table, sheet_name in zip(report.tables, sheet_names, strict=True):
         frame = table.data()
-        formats = {c: f for c in frame.columns if (f := table.column_format(c))}
+        formats = {c: f for c in frame.columns if (f := _report_column_format(table, frame, c))}
         sheet = write_sheet(workbook, frame, sheet_name, formats=formats)
         charts = [c for c in report.charts if c.table == table.name]
         for position, chart in enumerate(charts):
             _add_xlsx_chart(sheet, frame, chart, position)
     return _save_workbook(workbook, path)
+
+
+def _report_column_format(table: Table, frame: pd.DataFrame, column: str) -> str | None:
+    """The table's format for a column; integer counts default to thousands separators
+    (report tables hold figures for people; exports keep Excel's General format)."""
+    fmt = table.column_format(column)
+    dtype = frame[column].dtype
+    if fmt is None and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return "int"
+    return fmt
 
 
 def _summary_sheet(workbook: Workbook, report: Report) -> list[str]:
@@ -620,9 +643,10 @@ def _summary_sheet(workbook: Workbook, report: Report) -> list[str]:
     sheet.column_dimensions["B"].width = 40
     sheet.column_dimensions["C"].width = 12
     sheet.column_dimensions["D"].width = 60
-    bold = Font(bold=True)
+    _print_setup(sheet, 144, header_rows=None)
+    bold = Font(bold=True, **_BODY_FONT)
     title = WriteOnlyCell(sheet, value=_xlsx_text(report.title))
-    title.font = Font(bold=True, size=14)
+    title.font = Font(bold=True, name="Calibri", size=14)
     sheet.append([title])
     sheet.append([_xlsx_text(f"generated {report.generated_at} · report {report.name}")])
     sheet.append([])
@@ -636,7 +660,7 @@ def _summary_sheet(workbook: Workbook, report: Report) -> list[str]:
         for table, name in zip(report.tables, names, strict=True):
             link = WriteOnlyCell(sheet, value=_xlsx_text(name))
             link.hyperlink = Hyperlink(ref="A1", location=f"'{name}'!A1")  # in-book jump
-            link.font = Font(color="0563C1", underline="single")
+            link.font = Font(color="0563C1", underline="single", **_BODY_FONT)
             sheet.append([link, _xlsx_text(table.title), len(table.frame), _xlsx_text(table.note)])
     if report.notes:
         sheet.append([])
@@ -650,6 +674,8 @@ def _summary_cell(sheet: WriteOnlyWorksheet, value: Any, fmt: str | None) -> Any
     if isinstance(value, dict | list | tuple | set):
         return _xlsx_text(format_value(value))
     cell_value = _xlsx_value(value)
+    if fmt is None and isinstance(cell_value, int) and not isinstance(cell_value, bool):
+        fmt = "int"
     if fmt in _NUMBER_FORMATS and isinstance(cell_value, int | float) and fmt != "text":
         cell = WriteOnlyCell(sheet, value=cell_value)
         cell.number_format = _NUMBER_FORMATS[fmt]
