@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -40,10 +41,12 @@ def is_excel_bytes(data: bytes) -> bool:
     return data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC, OLE_MAGIC))
 
 
-def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) -> list[RawSheet]:
+def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) -> Iterator[RawSheet]:
     """Every worksheet of the workbook (or the ones named in `sheets`), in workbook order.
 
-    Raises InputError for a file that is not a workbook, is damaged, or is encrypted.
+    One sheet at a time, so that a workbook of several large sheets never holds them all as
+    python objects at once. Raises InputError for a file that is not a workbook, is
+    damaged, or is encrypted.
     """
     if data.startswith(OLE_MAGIC):
         _refuse_encrypted_or_foreign_ole(data, file)
@@ -62,7 +65,6 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
         _reraise_interrupts(exc)
         raise _damaged(file, exc) from None
     wanted = _select_sheets(names, sheets, file)
-    out = []
     for name in wanted:
         try:
             sheet = wb.get_sheet_by_name(name)
@@ -71,14 +73,16 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
         except BaseException as exc:
             _reraise_interrupts(exc)
             raise _damaged(file, exc, sheet=name) from None
-        out.append(RawSheet(name, _rows_as_text(values), merges))
-    return out
+        del sheet  # frees calamine's copy of the cells before we make ours
+        yield RawSheet(name, _rows_as_text(values), merges)
 
 
 def _rows_as_text(values: list[list[object]]) -> list[list[str | None]]:
-    # Text and empty cells are most of a sheet: handle them inline, without a call per cell.
-    return [[(v if v and not v.isspace() else None) if type(v) is str else cell_text(v) for v in row]
-            for row in values]
+    """Convert in place, row by row, so the raw and the text copy of a row never coexist long."""
+    for i, row in enumerate(values):
+        # Text and empty cells are most of a sheet: handle them inline, without a call per cell.
+        values[i] = [(v if v and not v.isspace() else None) if type(v) is str else cell_text(v) for v in row]
+    return values  # type: ignore[return-value]
 
 
 def _select_sheets(names: list[str], wanted: list[str] | None, file: str) -> list[str]:

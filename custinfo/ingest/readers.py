@@ -499,9 +499,10 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    if used in ("utf-8", "utf8") and not data.startswith(codecs.BOM_UTF8):
-        buf = data
-    elif used == "utf-8-sig":
+    codec = codecs.lookup(used).name
+    if codec == "utf-8" and not data.startswith(codecs.BOM_UTF8):
+        buf = data  # already the bytes pyarrow wants: no re-encoding
+    elif codec == "utf-8-sig":
         buf = data[len(codecs.BOM_UTF8):]
     else:
         buf = text.encode("utf-8")
