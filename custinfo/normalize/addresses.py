@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import clean_text, drop_cjk_spaces, fix_excel_integer, has_cjk, match_key, t2s
+from .text import clean_text, drop_cjk_spaces, fix_excel_integer, has_cjk, match_key, t2s, t2s_many
 
 _ABBREVIATIONS = {
     "京": "11", "津": "12", "冀": "13", "晋": "14", "蒙": "15", "辽": "21", "吉": "22", "黑": "23",
@@ -123,7 +123,7 @@ def clean_address(text: object) -> str | None:
 def standard_province(text: object) -> str | None:
     """``广东`` / ``粤`` / ``Guangdong`` -> ``广东省``; None if not a Chinese province."""
     s = clean_text(text)
-    code = gazetteer().province(drop_cjk_spaces(s)) if s else None
+    code = gazetteer().province(t2s(drop_cjk_spaces(s))) if s else None
     return gazetteer().name[code] if code else None
 
 
@@ -137,7 +137,7 @@ def standard_city(text: object, province: str | None = None) -> str | None:
     s = clean_text(text)
     if not s:
         return None
-    s = drop_cjk_spaces(s)
+    s = t2s(drop_cjk_spaces(s))
     g = gazetteer()
     pcode = province_code(province)
     code = g.below(s, pcode, 4)
@@ -156,7 +156,7 @@ def standard_district(text: object, province: str | None = None, city: str | Non
         return None
     g = gazetteer()
     parent = _city_code(city, province) or province_code(province)
-    code = g.below(drop_cjk_spaces(s), parent, 6)
+    code = g.below(t2s(drop_cjk_spaces(s)), parent, 6)
     return g.name[code] if code else None
 
 
@@ -195,12 +195,21 @@ def parse_addresses(addresses: Iterable[str]) -> dict[str, Place]:
         return {}
     import cpca
 
-    frame = cpca.transform(todo, pos_sensitive=True)
+    simple = t2s_many(todo)  # cpca knows simplified names only
+    frame = cpca.transform(simple, pos_sensitive=True)
     out: dict[str, Place] = {}
-    for addr, row in zip(todo, frame.itertuples(index=False)):
+    for original, addr, row in zip(todo, simple, frame.itertuples(index=False)):
         adcode = row[4] if isinstance(row[4], str) else None
-        out[addr] = _checked_place(addr, adcode, (row[5], row[6], row[7]))
+        out[original] = _checked_place(addr, adcode, (row[5], row[6], row[7]))
     return out
+
+
+def parse_address(text: object) -> Place:
+    """Province, city, district and the rest of one address (``parse_addresses`` for many)."""
+    cleaned = clean_address(text)
+    if not cleaned:
+        return Place()
+    return parse_addresses([cleaned]).get(cleaned) or Place(rest=t2s(cleaned))
 
 
 def _checked_place(addr: str, adcode: str | None, positions: tuple) -> Place:

@@ -116,8 +116,8 @@ def _pinyin_of_simplified(simple: str) -> str | None:
 
 
 def _cjk_syllables(name: str) -> list[str]:
+    compact = name.replace(" ", "").replace("·", "")
     out: list[str] = []
-    compact = name.replace(" ", "").replace("·", " ")
     start = 0
     for surname in (compact[:2], compact[:1]):
         if surname in SURNAME_READINGS and len(compact) > len(surname):
@@ -126,19 +126,40 @@ def _cjk_syllables(name: str) -> list[str]:
             break
     latin: list[str] = []
     for ch in compact[start:]:
-        if is_cjk_char(ch):
-            out.append(_char_pinyin(ch))
+        syllable = _PINYIN.get(ch) or _char_pinyin(ch)
+        if syllable:
+            out.append(syllable)
         else:
             latin.append(ch)
     out.extend(w.lower() for w in _LATIN_WORD.findall("".join(latin)))
     return out
 
 
-@lru_cache(maxsize=65536)
+_PINYIN: dict[str, str] = {}
+
+
+def _plain_pinyin(name: str) -> str:
+    """Pinyin key of a name made only of Chinese characters (the common case, kept lean)."""
+    get = _PINYIN.get
+    if len(name) > 2 and name[:2] in SURNAME_READINGS:
+        out = SURNAME_READINGS[name[:2]].split()
+        rest = name[2:]
+    else:
+        out = [SURNAME_READINGS.get(name[0]) or get(name[0]) or _char_pinyin(name[0])]
+        rest = name[1:]
+    out.extend([get(ch) or _char_pinyin(ch) for ch in rest])
+    out.sort()
+    return " ".join(out)
+
+
 def _char_pinyin(ch: str) -> str:
+    """Toneless reading of one Chinese character ('' for anything else), cached in ``_PINYIN``."""
+    if not is_cjk_char(ch):
+        return ""
     from pypinyin import lazy_pinyin
 
-    return lazy_pinyin(ch)[0]
+    _PINYIN[ch] = syllable = lazy_pinyin(ch)[0]
+    return syllable
 
 
 def _latin_syllables(name: str) -> list[str]:
@@ -217,18 +238,35 @@ def normalize_name(text: object) -> NameResult:
 
 def normalize_names(values: Sequence[object]) -> list[NameResult]:
     """``normalize_name`` for many (distinct) values, with one OpenCC call for all of them."""
-    cleaned = [clean_name(v) for v in values]
+    cols = name_columns(values)
+    return [NameResult(*row) for row in zip(cols["name"], cols["name_key"], cols["name_pinyin"],
+                                            cols["gender_hint"])]
+
+
+def name_columns(values: Sequence[object]) -> dict[str, list]:
+    """Columns name, name_key, name_pinyin, gender_hint for many distinct values, vectorized.
+
+    Plain Chinese names (2-4 characters, nothing else) skip the cleaning, which they would pass
+    through unchanged; all names share one OpenCC call.
+    """
+    from .fast import plain_cjk_names
+
+    plain = plain_cjk_names(values)
+    cleaned = [(v, None) if p else clean_name(v) for v, p in zip(values, plain)]
     names = [c[0] for c in cleaned]
     present = [n for n in names if n]
     simple = dict(zip(present, t2s_many(present)))
-    out = []
-    for name, hint in cleaned:
+    keys: list[str | None] = []
+    pinyins: list[str | None] = []
+    for name, is_plain in zip(names, plain):
         if name is None:
-            out.append(NameResult(None, None, None, hint))
+            keys.append(None)
+            pinyins.append(None)
             continue
         s = simple[name]
-        out.append(NameResult(name, match_key(s) or None, _pinyin_of_simplified(s), hint))
-    return out
+        keys.append(s if is_plain else (match_key(s) or None))
+        pinyins.append(_plain_pinyin(s) if is_plain else _pinyin_of_simplified(s))
+    return {"name": names, "name_key": keys, "name_pinyin": pinyins, "gender_hint": [c[1] for c in cleaned]}
 
 
 def join_name_parts(first: object, last: object) -> str | None:

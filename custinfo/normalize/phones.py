@@ -23,8 +23,13 @@ from phonenumbers import PhoneMetadata, PhoneNumberType
 from .text import clean_text
 
 _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-_CN_MOBILE = re.compile("(?:%s)" % PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
-_FAST_CN = re.compile(r"(?:\+?86|0086)?[\s-]?(1\d{2})[\s-]?(\d{4})[\s-]?(\d{4})")
+_CN_META = PhoneMetadata.metadata_for_region("CN")
+_CN_MOBILE = re.compile("(?:%s)" % _CN_META.mobile.national_number_pattern)
+_CN_FIXED = re.compile("(?:%s)" % _CN_META.fixed_line.national_number_pattern)
+_CN_GENERAL = re.compile("(?:%s)" % _CN_META.general_desc.national_number_pattern)
+_CN_FIXED_LENGTHS = frozenset(_CN_META.fixed_line.possible_length) & frozenset(_CN_META.general_desc.possible_length)
+_FAST_CN = re.compile(r"(\+86|0086|86)?[\s-]?(1\d{2})[\s-]?(\d{4})[\s-]?(\d{4})")
+_FAST_FIXED = re.compile(r"(\+86|0086|0)((?:10|[2-9])\d{5,10})")
 _FLOAT = re.compile(r"\d+\.0+|\d+(?:\.\d+)?[eE]\+?\d+")
 _SEPARATORS = re.compile(r"\s*(?:[/,;、|\n]|或者?|\bor\b)\s*", re.I)
 _EXT_MARK = re.compile(
@@ -46,6 +51,7 @@ class PhoneResult:
     invalid: tuple[str, ...] = ()
     issues: tuple[str, ...] = ()
     mobiles: tuple[bool, ...] = ()
+    regions: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,18 +67,32 @@ def normalize_phone(text: object, region: str = "CN") -> PhoneResult:
     s = clean_text(text, multiline=True)
     if s is None:
         return PhoneResult()
-    fast = _fast_cn_mobile(s)
+    region = region.upper() if region else "CN"
+    fast = _fast_cn_mobile(s, region)
     if fast:
-        return PhoneResult((fast,), fast, "CN", (), (), (True,))
-    return _normalize_cell(s, region.upper() if region else "CN")
+        return PhoneResult((fast,), fast, "CN", (), (), (True,), ("CN",))
+    return _normalize_cell(s, region)
 
 
-def _fast_cn_mobile(s: str) -> str | None:
+def _fast_cn_mobile(s: str, region: str) -> str | None:
+    """A plain Chinese mobile, checked with phonenumbers' own pattern (no full parse)."""
     m = _FAST_CN.fullmatch(s)
-    if m is None:
+    if m is None or (region != "CN" and m.group(1) != "+86"):
         return None
-    national = m.group(1) + m.group(2) + m.group(3)
+    national = m.group(2) + m.group(3) + m.group(4)
     return "+86" + national if _CN_MOBILE.fullmatch(national) else None
+
+
+def _fast_cn_fixed(s: str, region: str) -> str | None:
+    """A plain Chinese landline (``010-12345678``, ``+86 592 1234567``) without a full parse."""
+    m = _FAST_FIXED.fullmatch(re.sub(r"[\s\-()]", "", s))
+    if m is None or (region != "CN" and m.group(1) != "+86"):
+        return None
+    national = m.group(2)
+    if (len(national) in _CN_FIXED_LENGTHS and _CN_FIXED.fullmatch(national)
+            and _CN_GENERAL.fullmatch(national) and not _CN_MOBILE.fullmatch(national)):
+        return "+86" + national
+    return None
 
 
 @lru_cache(maxsize=200_000)
@@ -115,6 +135,7 @@ def _result(found: list[_One], invalid: list[str], issues: set[str]) -> PhoneRes
         invalid=tuple(invalid),
         issues=tuple(sorted(issues)),
         mobiles=tuple(o.mobile for o in ones),
+        regions=tuple(o.region for o in ones),
     )
 
 
@@ -135,7 +156,7 @@ def _undo_float(s: str) -> tuple[str, str]:
 
 def _parse_piece(piece: str, region: str) -> list[_One] | None:
     """One piece of a cell -> one number (or several run together with spaces); None if invalid."""
-    fast = _fast_cn_mobile(piece)
+    fast = _fast_cn_mobile(piece, region)
     if fast:
         return [_One(fast, True, "CN")]
     ext = None
@@ -177,9 +198,12 @@ def _split_on_spaces(piece: str, region: str) -> list[_One] | None:
 
 def _parse_number(text: str, region: str) -> _One | None:
     """phonenumbers on one number without extension; None unless it is a valid number."""
-    fast = _fast_cn_mobile(text)
+    fast = _fast_cn_mobile(text, region)
     if fast:
         return _One(fast, True, "CN")
+    fixed = _fast_cn_fixed(text, region)
+    if fixed:
+        return _One(fixed, False, "CN")
     digits = re.sub(r"\D", "", text)
     if not 3 <= len(digits) <= 17:
         return None
@@ -204,17 +228,7 @@ def _pn_valid(text: str, region: str) -> _One | None:
 
 def merge_phone_results(*results: PhoneResult) -> PhoneResult:
     """Combine the numbers of several cells (``mobile`` then ``phone``) into one result."""
-    found = [_One(p, m, _region_of(p)) for r in results for p, m in zip(r.phones, r.mobiles)]
+    found = [_One(p, m, g) for r in results for p, m, g in zip(r.phones, r.mobiles, r.regions)]
     invalid = [x for r in results for x in r.invalid]
     issues = {i for r in results for i in r.issues}
     return _result(found, invalid, issues)
-
-
-@lru_cache(maxsize=4096)
-def _region_of(e164: str) -> str | None:
-    if e164.startswith("+86") and len(e164) == 14 and _CN_MOBILE.fullmatch(e164[3:]):
-        return "CN"
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(e164.split(";")[0], None))
-    except phonenumbers.NumberParseException:
-        return None

@@ -47,17 +47,25 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
             return None
         value = repr(value)
     text = value if isinstance(value, str) else str(value)
+    # Fast path: printable means no controls, no invisible (format) characters, no exotic spaces.
+    if text.isprintable() and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+        if text[:1] == " " or text[-1:] == " " or "  " in text:
+            text = _SPACES.sub(" ", text).strip()
+    else:
+        text = _clean_slow(text, multiline)
+    if len(text) <= 8 and text.lower() in PLACEHOLDERS:
+        return None
+    return text
+
+
+def _clean_slow(text: str, multiline: bool) -> str:
     if not text.isascii():
         text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = _CONTROL.sub("", text)
     if multiline:
         lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
-        text = "\n".join(line for line in lines if line)
-    else:
-        text = _ALL_WS.sub(" ", text).strip()
-    if text.lower() in PLACEHOLDERS:
-        return None
-    return text
+        return "\n".join(line for line in lines if line)
+    return _ALL_WS.sub(" ", text).strip()
 
 
 def has_cjk(text: str) -> bool:
