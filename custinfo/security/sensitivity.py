@@ -8,14 +8,15 @@ is deliberately checksum-based so that phone numbers, order numbers and dates ar
   date; the 6-8-4 grouping with a space or dash is accepted. (15-digit legacy numbers carry no
   check digit and look like any other number, so they are only caught in a mapped column.)
 * Bank card: 16-19 digits, Luhn-valid, first digit 3-6 (the IIN ranges of the card schemes
-  issuing in China: UnionPay 62, Visa 4, Mastercard 5, JCB/Amex 3). Written as one run or in
-  groups of 3-6 digits with single spaces or dashes (``6222 0212 3456 7890``). Chinese mobile
-  numbers start with 1 and are 11 digits, so they never qualify.
+  issuing in China: UnionPay 62, Visa 4, Mastercard 5, JCB 3). Written as one run or in groups
+  of four with single spaces or dashes (``6222 0212 3456 7890 123``). Chinese mobile numbers
+  start with 1 and are 11 digits, and 3-4-4 groups never make the 4-4-4-4 rhythm of a card.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,13 +30,31 @@ _PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "3
                         "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
                         "61", "62", "63", "64", "65", "71", "81", "82", "83", "91"})
 
-# Candidates; validity is decided by the checksum functions below.
-_ID_RE = re.compile(r"(?<!\d)\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx](?!\d)")
-_CARD_RUN_RE = re.compile(r"(?<![\d])\d{16,19}(?![\d])")
-_CARD_GROUPS_RE = re.compile(r"(?<!\d)\d{3,6}(?:[ -]\d{3,6}){2,}(?!\d)")
+# Candidates; validity is decided by the checksum functions below. They run on the text with
+# every Unicode digit (fullwidth １２３ from a Chinese IME, ...) mapped to ASCII one for one, so
+# spans found there are spans in the original.
+_ID_RE = re.compile(r"(?<![0-9])[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx](?![0-9])")
+_CARD_RUN_RE = re.compile(r"(?<![0-9])[0-9]{16,19}(?![0-9])")
+_CARD_GROUPS_RE = re.compile(r"(?<![0-9])[0-9]{1,6}(?:[ -][0-9]{1,6}){3,}(?![0-9])")
 # Vectorized pre-filter (RE2-compatible: no look-around): a cell can only hold a secret if it has
 # a long digit run or digit groups separated by single spaces/dashes.
-PREFILTER = r"\d{16}|\d{6}[ -]?\d{8}|\d{3,6}[ -]\d{3,6}[ -]\d{3,6}"
+_D, _S = "[0-9０-９]", "[ \\-－　]"
+PREFILTER = f"{_D}{{16}}|{_D}{{6}}{_S}?{_D}{{8}}|{_D}{{4}}{_S}{_D}{{4}}{_S}{_D}{{4}}{_S}{_D}"
+
+
+def _ascii_table() -> dict[int, str]:
+    table = {cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x30000)
+             if unicodedata.category(chr(cp)) == "Nd"}
+    table.update({ord("Ｘ"): "X", ord("ｘ"): "x", ord("－"): "-", ord("\u3000"): " "})
+    return table
+
+
+_TO_ASCII = _ascii_table()
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with Unicode digits, fullwidth X, dash and space made ASCII; same length."""
+    return text if text.isascii() else text.translate(_TO_ASCII)
 
 
 @dataclass(frozen=True)
@@ -55,7 +74,7 @@ def is_valid_cn_id(s: object) -> bool:
     """True for an 18-character resident ID: province code, real birth date, mod 11-2 check."""
     if not isinstance(s, str):
         return False
-    v = s.strip().upper()
+    v = ascii_digits(s.strip()).upper()
     if len(v) != 18 or not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
         return False
     if not v.isascii() or v[:2] not in _PROVINCES:
@@ -86,7 +105,7 @@ def is_bank_card(s: object) -> bool:
     """True for 16-19 digits (spaces/dashes allowed), first digit 3-6, Luhn-valid, not an ID."""
     if not isinstance(s, str):
         return False
-    digits = re.sub(r"[ -]", "", s.strip())
+    digits = re.sub(r"[ -]", "", ascii_digits(s.strip()))
     if not (16 <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
         return False
     if digits[0] not in "3456" or len(set(digits)) == 1:
@@ -98,6 +117,7 @@ def find_secrets(text: object) -> list[Finding]:
     """Every ID and bank card number inside ``text``, in order, without overlaps."""
     if not isinstance(text, str) or not text:
         return []
+    text = ascii_digits(text)
     found: list[Finding] = []
     for m in _ID_RE.finditer(text):
         if is_valid_cn_id(re.sub(r"[ -]", "", m.group())):
@@ -117,29 +137,34 @@ def _overlaps(found: list[Finding], start: int, end: int) -> bool:
 
 
 def _grouped_cards(chunk: str, offset: int) -> list[tuple[int, int]]:
-    """Card numbers made of consecutive digit groups of ``chunk``, longest first from the left."""
-    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", chunk)]
+    """Card numbers written in groups inside ``chunk``: four groups of 4 digits, then optionally a
+    last group of 1-4 (``6222 0212 3456 7890 123``). Requiring the 4-digit rhythm keeps lists of
+    phone numbers written 3-4-4 from being read as a card."""
+    groups = [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", chunk)]
     spans: list[tuple[int, int]] = []
     i = 0
-    while i < len(groups):
+    while i + 4 <= len(groups):
         hit = None
-        for j in range(min(len(groups), i + 6), i + 2, -1):  # 3 to 6 groups of 3-6 digits
-            digits = "".join(chunk[a:b] for a, b in groups[i:j])
-            if 16 <= len(digits) <= 19 and 4 <= groups[i][1] - groups[i][0] and is_bank_card(digits):
-                hit = j
+        for n in (5, 4):
+            window = groups[i:i + n]
+            if len(window) < n or any(b - a != 4 for a, b in window[:4]):
+                continue
+            digits = "".join(chunk[a:b] for a, b in window)
+            if len(digits) <= 19 and is_bank_card(digits):
+                hit = n
                 break
         if hit is None:
             i += 1
             continue
-        spans.append((offset + groups[i][0], offset + groups[hit - 1][1]))
-        i = hit
+        spans.append((offset + groups[i][0], offset + groups[i + hit - 1][1]))
+        i += hit
     return spans
 
 
 def _mask_finding(kind: str, value: str) -> str:
     from .masking import mask_bank_card, mask_national_id
 
-    digits = re.sub(r"[ -]", "", value)
+    digits = re.sub(r"[ -]", "", ascii_digits(value))
     return mask_national_id(digits) if kind == ID_KIND else mask_bank_card(digits)
 
 
