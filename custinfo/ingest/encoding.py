@@ -75,7 +75,8 @@ def decode_text(data: bytes, *, encoding: str | None = None, file: str | None = 
 def _utf16_without_bom(data: bytes) -> str | None:
     """UTF-16 without a BOM shows as NUL bytes beside every ASCII character; text never has NULs."""
     sample = data[:4096]
-    if len(sample) < 4 or sample.count(0) < len(sample) // 10:
+    nuls = sample.count(0)
+    if len(sample) < 4 or nuls == 0 or nuls * 10 < len(sample):
         return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     return "utf-16-le" if odd > even else "utf-16-be"
