@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/custinfo ingest samples/call_center.csv --channel call_center
 	$(BIN)/custinfo ingest samples/trade_show.xlsx --channel trade_show
 	$(BIN)/custinfo ingest samples/crm.xlsx --channel crm
+	$(BIN)/custinfo ingest samples/purchased_list.csv --channel purchased_list
 	$(BIN)/custinfo report summary
 
 test: $(STAMP)
