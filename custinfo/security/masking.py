@@ -290,11 +290,11 @@ def _mask_column(df: pd.DataFrame, col: Any, kind: str) -> tuple[pd.Series, int]
         city = df["city"] if "city" in df.columns else pd.Series(None, index=df.index)
         masked = pd.Series([mask_address(a, p, c) if ok else a
                             for a, p, c, ok in zip(s, prov, city, present)], index=s.index, dtype=object)
-        return masked, int(present.sum())
+        return _like(masked, s), int(present.sum())
     uniques = s[present].unique()
     cache = {u: mask_value(kind, u) for u in uniques}
     masked = s.astype(object).where(~present, s.map(lambda v: cache.get(v, v)))
-    return masked, int(present.sum())
+    return _like(masked, s), int(present.sum())
 
 
 def _mask_json_column(s: pd.Series, policy: SecurityPolicy, role: Role, unmask: bool,
@@ -302,9 +302,18 @@ def _mask_json_column(s: pd.Series, policy: SecurityPolicy, role: Role, unmask: 
     """Mask ``raw`` / ``extra`` JSON key by key; counts of cells masked and of cells only redacted."""
     present = s.notna()
     cache = {u: _mask_json_cell(u, policy, role, unmask, sees_secret) for u in s[present].unique()}
+    if all(st == "same" for _, st in cache.values()):
+        return s, 0, 0
     status = s[present].map(lambda v: cache[v][1])
     out = s.astype(object).where(~present, s.map(lambda v: cache[v][0] if v in cache else v))
-    return out, int((status == "masked").sum()), int((status == "redacted").sum())
+    return _like(out, s), int((status == "masked").sum()), int((status == "redacted").sum())
+
+
+def _like(out: pd.Series, original: pd.Series) -> pd.Series:
+    """Keep a text column's dtype (pandas' ``str``) after masking; others become object text."""
+    if isinstance(original.dtype, pd.StringDtype):
+        return out.astype(original.dtype)
+    return out
 
 
 def _mask_json_cell(cell: Any, policy: SecurityPolicy, role: Role, unmask: bool,
