@@ -1,0 +1,107 @@
+"""Consent columns and notes become consent records; the latest record per customer and purpose wins."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from custinfo.security.consent import consent_records, has_consent, yes_no
+from custinfo.security.policy import load_security
+
+POLICY = load_security(Path(__file__).resolve().parents[1] / "configs" / "security.yaml")
+
+
+def rows(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base = {"record_id": [f"R{i}" for i in range(n)], "customer_id": [f"C{i}" for i in range(n)]}
+    return pd.DataFrame({**base, **cols})
+
+
+def records(df: pd.DataFrame) -> pd.DataFrame:
+    return consent_records(df, "web_form", "web.csv", "B1", POLICY)
+
+
+def test_marketing_consent_column_yes_grants_and_no_refuses():
+    c = records(rows(consent_marketing=["Y", "N", None], created_at=["2024-01-02"] * 3))
+    assert c[["record_id", "purpose", "granted"]].values.tolist() == [
+        ["R0", "marketing", True], ["R1", "marketing", False]]
+    assert (c["channel"] == "web_form").all() and (c["source_file"] == "web.csv").all()
+    assert (c["batch_id"] == "B1").all()
+    assert c["at"].iloc[0] == pd.Timestamp("2024-01-02", tz="UTC")
+
+
+def test_opt_out_yes_refuses_every_purpose_and_no_records_nothing():
+    c = records(rows(opt_out=["Y", "N"]))
+    assert sorted(c["purpose"]) == ["call", "email", "marketing", "sms"]
+    assert set(c["record_id"]) == {"R0"} and not c["granted"].any()
+
+
+@pytest.mark.parametrize("note,purposes", [
+    ("客户要求退订", {"marketing", "email", "sms"}),
+    ("不接受营销短信", {"marketing"}),
+    ("请勿扰", {"marketing", "call", "sms"}),
+    ("Please UNSUBSCRIBE me", {"marketing", "email"}),
+    ("do not call after 6pm", {"call"}),
+])
+def test_notes_phrases_refuse_their_purposes(note, purposes):
+    c = records(rows(notes=[note, "老客户，满意"]))
+    assert set(c["purpose"]) == purposes and set(c["record_id"]) == {"R0"}
+    assert not c["granted"].any() and c["basis"].str.startswith("notes:").all()
+
+
+def test_refusal_in_notes_beats_a_ticked_box_in_the_same_row():
+    c = records(rows(consent_marketing=["Y"], notes=["电话里说不接受营销"]))
+    (rec,) = c.itertuples()
+    assert not rec.granted
+    assert rec.basis == "column:consent_marketing,notes:不接受营销"
+
+
+def test_latest_record_per_customer_and_purpose_wins():
+    df = pd.DataFrame({"record_id": ["R1", "R2", "R3"], "customer_id": ["C1", "C1", "C2"],
+                       "consent_marketing": ["N", "Y", "Y"],
+                       "created_at": ["2023-05-01", "2024-05-01", "2024-01-01"]})
+    c = records(df)
+    assert has_consent(c, ["C1", "C2"], "marketing", policy=POLICY).to_dict() == {"C1": True, "C2": True}
+    later = records(pd.DataFrame({"record_id": ["R4"], "customer_id": ["C1"], "opt_out": ["Y"],
+                                  "created_at": ["2024-06-01"]}))
+    both = pd.concat([c, later])
+    assert has_consent(both, ["C1", "C2"], "marketing", policy=POLICY).to_dict() == {"C1": False, "C2": True}
+
+
+def test_refusal_wins_a_tie_at_the_same_instant():
+    df = pd.DataFrame({"record_id": ["R1", "R2"], "customer_id": ["C1", "C1"],
+                       "consent_marketing": ["Y", "N"], "created_at": ["2024-05-01"] * 2})
+    assert not has_consent(records(df), ["C1"], "marketing").iloc[0]
+
+
+def test_no_record_means_no_marketing_consent_but_service_contact_allowed():
+    empty = records(rows(name=["x"]))
+    assert empty.empty
+    assert has_consent(empty, ["C9"], "marketing", policy=POLICY).tolist() == [False]
+    assert has_consent(empty, ["C9"], "call", policy=POLICY).tolist() == [True]
+    assert has_consent(empty, ["C9"], "marketing", default=True).tolist() == [True]
+
+
+def test_several_purposes_must_all_be_consented():
+    c = records(rows(consent_marketing=["Y"], consent_email=["N"]))
+    assert has_consent(c, ["C0"], ["marketing", "email"]).tolist() == [False]
+    assert has_consent(c, ["C0"], "marketing").tolist() == [True]
+
+
+def test_unknown_purpose_is_an_error():
+    with pytest.raises(ValueError):
+        has_consent(records(rows(name=["x"])), ["C0"], "telepathy")
+
+
+def test_row_without_dates_gets_ingest_time_or_now():
+    c = records(rows(consent_email=["Y"], ingested_at=["2024-03-04T05:06:07Z"]))
+    assert c["at"].iloc[0] == pd.Timestamp("2024-03-04T05:06:07Z")
+    c = records(rows(consent_email=["Y"]))
+    assert c["at"].iloc[0] > pd.Timestamp("2020-01-01", tz="UTC")
+
+
+@pytest.mark.parametrize("value,want", [("Y", True), ("n", False), ("是", True), ("否", False), ("1", True),
+                                        ("", None), (None, None), ("maybe", None)])
+def test_yes_no_values(value, want):
+    assert yes_no(value) is want
