@@ -350,30 +350,38 @@ def _is_title(rows: list[list[str | None]], r: int, groups: list[tuple[int, int,
 
 
 def sniff_delimiter(text: str, prefer: str | None = None) -> str:
-    """The delimiter that splits the first rows into the same number (≥ 2) of fields most often.
+    """The delimiter under which the most lines of the first rows belong to rows of one width (≥ 2).
 
-    Title and note lines above the header weigh the same for every candidate, so they do not
-    mislead it; ties go to the most fields, then to `prefer` (from the extension), then to
-    the order , TAB ; |. A file with one column gets ','.
+    Counting lines rather than rows keeps a wrong delimiter from winning by cutting quoted
+    multi-line values into many short rows. Title and note lines above the header weigh the
+    same for every candidate. Ties go to the most fields, then to `prefer` (from the
+    extension), then to the order , TAB ; |. A file with one column gets ','.
     """
     truncated = len(text) > _SNIFF_CHARS
     sample = text[:_SNIFF_CHARS]
     best, best_key = ",", (0, 0, False)
     for delim in DELIMITERS:
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim, quotechar='"', strict=False)
+        rows: list[tuple[int, int]] = []  # (fields, lines spanned)
+        previous = 0
         try:
-            counts = [len(r) for r in reader if any(f.strip() for f in r)]
+            for fields in reader:
+                rows.append((len(fields), reader.line_num - previous))
+                previous = reader.line_num
+                if len(rows) > _SNIFF_ROWS:
+                    break
         except csv.Error:
             continue
-        if truncated and counts:
-            counts.pop()  # the last row may have been cut in two
-        counts = counts[:_SNIFF_ROWS]
-        if not counts:
+        if (truncated or len(rows) > _SNIFF_ROWS) and rows:
+            rows.pop()  # the last row may have been cut in two
+        lines_by_width: Counter[int] = Counter()
+        for width, span in rows:
+            if width >= 2:  # a row of empty fields (",,,") counts: it has the table's width
+                lines_by_width[width] += span
+        if not lines_by_width:
             continue
-        mode, freq = Counter(counts).most_common(1)[0]
-        if mode < 2:
-            continue
-        key = (freq, mode, delim == prefer)
+        width, lines = max(lines_by_width.items(), key=lambda item: (item[1], item[0]))
+        key = (lines, width, delim == prefer)
         if key > best_key:
             best, best_key = delim, key
     return best
