@@ -13,9 +13,9 @@ import pytest
 from custinfo.store.store import Store
 from custinfo.store.verify import verify_store
 
-KILLS = 24
-NFILES = 10
-ROWS = 300
+KILLS = 20
+NFILES = 6
+ROWS = 200
 
 
 def _write_csv(path, n, seed):
