@@ -378,3 +378,21 @@ def test_report_xlsx_counts_have_thousands_separators_and_sheets_print_one_page_
 def test_export_xlsx_keeps_general_format_for_numbers(tmp_path):
     sheet = _sheet(write_frame(pd.DataFrame({"records": [12345]}), tmp_path / "e.xlsx"))
     assert sheet["A2"].number_format == "General"
+
+
+def test_an_existing_output_folder_keeps_its_permissions(tmp_path):
+    shared = tmp_path / "Desktop"
+    shared.mkdir()
+    shared.chmod(0o755)
+    write_frame(pd.DataFrame({"a": [1]}), shared / "out.csv")
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o755
+
+
+def test_files_are_owner_only_even_with_umask_zero(tmp_path):
+    old = os.umask(0)
+    try:
+        out = write_frame(pd.DataFrame({"a": [1]}), tmp_path / "new" / "a.xlsx")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "new").st_mode) == 0o700

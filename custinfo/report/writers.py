@@ -53,9 +53,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from custinfo.errors import CustinfoError
 from custinfo.report.model import Chart, Report, Table, format_value, frame_records, humanize, is_missing
-
-FILE_MODE = 0o600
-DIR_MODE = 0o700
+from custinfo.security.perms import DIR_MODE, FILE_MODE
 
 FRAME_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl",
                  ".ndjson": "jsonl", ".json": "json"}
@@ -124,7 +122,10 @@ def _neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
 # --- files: permissions, atomic replace, formats --------------------------------------------
 
 def _make_dirs(directory: Path) -> None:
-    """Create `directory` and its missing parents, each owner-only (0700)."""
+    """Create `directory` and its missing parents, each owner-only (0700).
+
+    Unlike `security.perms.secure_mkdir`, an existing directory is left as it is: the user's
+    Desktop must not turn 0700 because an export was written there."""
     missing: list[Path] = []
     for parent in [directory, *directory.parents]:
         if parent.exists():
