@@ -21,9 +21,12 @@ import pandas as pd
 from custinfo.normalize import normalize_frame
 from custinfo.normalize.national_id import check_char
 
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
-GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰小文斌宇浩然欣怡梓涵子轩雨萱")
-TRAD = str.maketrans("张刘陈杨黄赵吴马许韩冯邓叶苏伟丽军杰涛华国红兰轩", "張劉陳楊黃趙吳馬許韓馮鄧葉蘇偉麗軍傑濤華國紅蘭軒")
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓"
+                "曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
+GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志"
+             "红玉兰小文斌宇浩然欣怡梓涵子轩雨萱")
+TRAD = str.maketrans("张刘陈杨黄赵吴马许韩冯邓叶苏伟丽军杰涛华国红兰轩",
+                     "張劉陳楊黃趙吳馬許韓馮鄧葉蘇偉麗軍傑濤華國紅蘭軒")
 PINYIN = {"王": "wang", "李": "li", "张": "zhang", "刘": "liu", "陈": "chen", "杨": "yang", "黄": "huang",
           "赵": "zhao", "吴": "wu", "周": "zhou"}
 ADDRESSES = [
@@ -52,9 +55,13 @@ def people(n: int, rng: np.random.Generator) -> pd.DataFrame:
     emails = np.char.add(np.char.add(handles, "@"), domains)
     births = pd.to_datetime("1950-01-01") + pd.to_timedelta(rng.integers(0, 365 * 55, n), unit="D")
     male = rng.random(n) < 0.5
+    streets = rng.integers(0, len(ADDRESSES), n)
+    numbers, rooms = rng.integers(1, 300, n), rng.integers(101, 2999, n)
+    with_room = rng.random(n) < 0.6  # most people give a flat number: addresses are mostly distinct
+    address = [ADDRESSES[s].format(n=k) + (f"{r // 100}栋{r}室" if w else "")
+               for s, k, r, w in zip(streets, numbers, rooms, with_room, strict=True)]
     return pd.DataFrame({"name": names, "mobile": mobiles, "email": emails, "birth": births, "male": male,
-                         "address": [ADDRESSES[i].format(n=k) for i, k in
-                                     zip(rng.integers(0, len(ADDRESSES), n), rng.integers(1, 300, n))]})
+                         "address": address})
 
 
 def national_id(birth: pd.Timestamp, male: bool, seq: int) -> str:
@@ -80,10 +87,12 @@ def variants(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                       np.char.replace(email, ".com", ".con")], np.char.replace(email, "@", " @ "))
     births = rows["birth"]
     birth = np.select([r[3] < 0.5, r[3] < 0.8, r[3] < 0.9],
-                      [births.dt.strftime(f).to_numpy(object) for f in ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")],
+                      [births.dt.strftime(f).to_numpy(object)
+                       for f in ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")],
                       ((births - pd.Timestamp("1899-12-30")).dt.days).astype(str).to_numpy(object))
+    created = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 600, n), unit="s")
     ids = [national_id(b, m, i) if k < 0.4 else None
-           for i, (b, m, k) in enumerate(zip(births, rows["male"], r[4]))]
+           for i, (b, m, k) in enumerate(zip(births, rows["male"], r[4], strict=True))]
     return pd.DataFrame({
         "name": name, "mobile": phone, "email": np.where(r[5] < 0.1, None, email),
         "gender": np.where(r[6] < 0.3, None, np.where(rows["male"], "男", "女")),
@@ -91,8 +100,7 @@ def variants(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         "address": rows["address"].to_numpy(),
         "company": rng.choice(np.array(COMPANIES, dtype=object), n),
         "title": rng.choice(np.array(TITLES, dtype=object), n),
-        "created_at": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 600, n), unit="s"))
-        .strftime("%Y-%m-%d %H:%M:%S"),
+        "created_at": created.strftime("%Y-%m-%d %H:%M:%S"),
         "consent_email": rng.choice(np.array(["是", "否", "Y", "N", None], dtype=object), n),
     }).astype(object).where(lambda d: d.notna(), None)
 

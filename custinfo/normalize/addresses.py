@@ -198,7 +198,7 @@ def parse_addresses(addresses: Iterable[str]) -> dict[str, Place]:
     simple = t2s_many(todo)  # cpca knows simplified names only
     frame = cpca.transform(simple, pos_sensitive=True)
     out: dict[str, Place] = {}
-    for original, addr, row in zip(todo, simple, frame.itertuples(index=False)):
+    for original, addr, row in zip(todo, simple, frame.itertuples(index=False), strict=True):
         adcode = row[4] if isinstance(row[4], str) else None
         out[original] = _checked_place(addr, adcode, (row[5], row[6], row[7]))
     return out

@@ -46,7 +46,8 @@ def clean_company(text: object) -> str | None:
     if has_cjk(s):
         s = drop_cjk_spaces(s)
         s = re.sub(r"\s*\(\s*([^()]*?)\s*\)\s*", r"（\1）", s)
-    return s.strip(" ,") or None
+    s = s.strip(" ,")
+    return s if any(ch.isalnum() for ch in s) else None  # "/" or "-" is not a company
 
 
 def company_key(name: str | None) -> str | None:

@@ -99,8 +99,8 @@ def iso_dates(values: Sequence[object], latest: dt.date | None = None) -> np.nda
 
 def iso_datetimes(values: Sequence[object], latest: dt.date | None = None) -> np.ndarray:
     """Naive ``YYYY-MM-DD HH:MM:SS`` (or with ``T``) -> ``YYYY-MM-DDTHH:MM:SS`` if real, else None."""
-    arr = pc.replace_substring_regex(as_arrow(values), r"^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}:\d{2}:\d{2})$",
-                                     r"\1-\2-\3T\4")
+    arr = pc.replace_substring_regex(
+        as_arrow(values), r"^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}:\d{2}:\d{2})$", r"\1-\2-\3T\4")
     shape = _mask(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"))
     latest = latest or dt.date.today() + dt.timedelta(days=1)
     ok = shape & _real(arr, "%Y-%m-%dT%H:%M:%S", latest)

@@ -44,8 +44,19 @@ from .names import join_name_parts, name_columns
 from .national_id import normalize_national_id
 from .phones import PhoneResult, normalize_phone
 from .place_columns import place_step
-from .table import (SourceFrame, Table, at, combine, fill_slow, joined, merge_issue_columns, missing, objs,
-                    spread, table_of)
+from .table import (
+    SourceFrame,
+    Table,
+    at,
+    combine,
+    fill_slow,
+    joined,
+    merge_issue_columns,
+    missing,
+    objs,
+    spread,
+    table_of,
+)
 from .titles import normalize_title
 
 OUTPUT_COLUMNS: list[str] = [
@@ -135,8 +146,8 @@ def _names(f: SourceFrame) -> np.ndarray | None:
 
 _PHONE_FIELDS: dict[str, Callable[[PhoneResult], object]] = {
     "phones": lambda r: ",".join(r.phones) or None,
-    "mobile": lambda r: next((p for p, m in zip(r.phones, r.mobiles) if m), None),
-    "mobile_country": lambda r: next((g for g, m in zip(r.regions, r.mobiles) if m), None),
+    "mobile": lambda r: next((p for p, m in zip(r.phones, r.mobiles, strict=True) if m), None),
+    "mobile_country": lambda r: next((g for g, m in zip(r.regions, r.mobiles, strict=True) if m), None),
     "first": lambda r: r.phones[0] if r.phones else None,
     "first_country": lambda r: r.regions[0] if r.regions else None,
     "issues": lambda r: joined(r.issues),

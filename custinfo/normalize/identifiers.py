@@ -6,7 +6,8 @@ import re
 from .text import clean_text, fix_excel_integer
 
 _QQ = re.compile(r"[1-9]\d{4,11}")
-_LABEL = re.compile(r"^(?:(?:qq号?|微信号?|wechat(?:\s*id)?|weixin|wx|vx)(?:\s*:\s*|\s+)|(?:微信号?|qq号))", re.I)
+_LABEL = re.compile(r"^(?:(?:qq号?|微信号?|wechat(?:\s*id)?|weixin|wx|vx)(?:\s*:\s*|\s+)"
+                    r"|(?:微信号?|qq号))", re.I)
 
 
 def normalize_qq(text: object) -> tuple[str | None, tuple[str, ...]]:
@@ -27,7 +28,8 @@ def normalize_wechat(text: object) -> str | None:
     s = clean_text(text)
     if s is None:
         return None
-    return fix_excel_integer(_LABEL.sub("", s).replace(" ", "")) or None
+    # Removing spaces can join a letter and a combining mark that NFKC then composes: clean again.
+    return clean_text(fix_excel_integer(_LABEL.sub("", s).replace(" ", "")))
 
 
 def normalize_reference(text: object) -> str | None:

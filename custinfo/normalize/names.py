@@ -71,7 +71,9 @@ def clean_name(text: object) -> tuple[str | None, str | None]:
     else:
         s = _latin_order_and_case(s)
     s = s.strip(" ,;")
-    return (s or None), (hint[0] if hint else None)
+    if not any(ch.isalpha() for ch in s):  # "/", "-", "123": not a name
+        return None, (hint[0] if hint else None)
+    return s, (hint[0] if hint else None)
 
 
 def _note(hint: list[str | None], word: str) -> None:
@@ -240,7 +242,7 @@ def normalize_names(values: Sequence[object]) -> list[NameResult]:
     """``normalize_name`` for many (distinct) values, with one OpenCC call for all of them."""
     cols = name_columns(values)
     return [NameResult(*row) for row in zip(cols["name"], cols["name_key"], cols["name_pinyin"],
-                                            cols["gender_hint"])]
+                                            cols["gender_hint"], strict=True)]
 
 
 def name_columns(values: Sequence[object]) -> dict[str, list]:
@@ -252,13 +254,13 @@ def name_columns(values: Sequence[object]) -> dict[str, list]:
     from .fast import plain_cjk_names
 
     plain = plain_cjk_names(values)
-    cleaned = [(v, None) if p else clean_name(v) for v, p in zip(values, plain)]
+    cleaned = [(v, None) if p else clean_name(v) for v, p in zip(values, plain, strict=True)]
     names = [c[0] for c in cleaned]
     present = [n for n in names if n]
-    simple = dict(zip(present, t2s_many(present)))
+    simple = dict(zip(present, t2s_many(present), strict=True))
     keys: list[str | None] = []
     pinyins: list[str | None] = []
-    for name, is_plain in zip(names, plain):
+    for name, is_plain in zip(names, plain, strict=True):
         if name is None:
             keys.append(None)
             pinyins.append(None)

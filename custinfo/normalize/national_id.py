@@ -35,7 +35,7 @@ class IdResult:
 
 def check_char(first17: str) -> str:
     """ISO 7064 mod 11-2 check character of the first 17 digits."""
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def normalize_national_id(text: object) -> IdResult:

@@ -27,7 +27,8 @@ _CN_META = PhoneMetadata.metadata_for_region("CN")
 _CN_MOBILE = re.compile("(?:%s)" % _CN_META.mobile.national_number_pattern)
 _CN_FIXED = re.compile("(?:%s)" % _CN_META.fixed_line.national_number_pattern)
 _CN_GENERAL = re.compile("(?:%s)" % _CN_META.general_desc.national_number_pattern)
-_CN_FIXED_LENGTHS = frozenset(_CN_META.fixed_line.possible_length) & frozenset(_CN_META.general_desc.possible_length)
+_CN_FIXED_LENGTHS = (frozenset(_CN_META.fixed_line.possible_length)
+                     & frozenset(_CN_META.general_desc.possible_length))
 _FAST_CN = re.compile(r"(\+86|0086|86)?[\s-]?(1\d{2})[\s-]?(\d{4})[\s-]?(\d{4})")
 _FAST_FIXED = re.compile(r"(\+86|0086|0)((?:10|[2-9])\d{5,10})")
 _FLOAT = re.compile(r"\d+\.0+|\d+(?:\.\d+)?[eE]\+?\d+")
@@ -145,7 +146,7 @@ def _undo_float(s: str) -> tuple[str, str]:
         value = Decimal(s)
     except InvalidOperation:
         return s, "phone_destroyed_by_excel"
-    if value != value.to_integral_value() or value <= 0:
+    if not value.is_finite() or value.adjusted() > 17 or value <= 0 or value != value.to_integral_value():
         return s, "phone_destroyed_by_excel"
     digits = str(int(value))
     significant = len(value.normalize().as_tuple().digits)
@@ -228,7 +229,7 @@ def _pn_valid(text: str, region: str) -> _One | None:
 
 def merge_phone_results(*results: PhoneResult) -> PhoneResult:
     """Combine the numbers of several cells (``mobile`` then ``phone``) into one result."""
-    found = [_One(p, m, g) for r in results for p, m, g in zip(r.phones, r.mobiles, r.regions)]
+    found = [_One(p, m, g) for r in results for p, m, g in zip(r.phones, r.mobiles, r.regions, strict=True)]
     invalid = [x for r in results for x in r.invalid]
     issues = {i for r in results for i in r.issues}
     return _result(found, invalid, issues)

@@ -22,7 +22,7 @@ def address_codes(f: SourceFrame) -> tuple[np.ndarray, list]:
         part_codes = [f.codes(c) for c in parts]
         combo, first = combine(*(pc[empty] for pc, _ in part_codes))
         built = [addr.clean_address(join_address({c: at(v, pc[empty][i]) for c, (pc, v) in
-                                                  zip(parts, part_codes)})) for i in first]
+                                                  zip(parts, part_codes, strict=True)})) for i in first]
         per_row[empty] = objs(built)[combo]
     codes, uniques = pd.factorize(per_row, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.int64), list(uniques)
@@ -47,12 +47,13 @@ def place_step(f: SourceFrame, default_region: str, phone_country: np.ndarray) -
     combo, first = combine(*(c for c, _ in columns), ac)
     given = [[at(v, c[i]) for c, v in columns] + [at(av, ac[i])] for i in first]
     standard = [_standard_admin(p, c, d) for p, c, d, _ in given]
-    parsed = addr.parse_addresses(g[3] for g, s in zip(given, standard) if g[3] and None in s)
-    places = [_fill_place(s, g[3], parsed.get(g[3] or "")) for g, s in zip(given, standard)]
+    parsed = addr.parse_addresses(g[3] for g, s in zip(given, standard, strict=True) if g[3] and None in s)
+    places = [_fill_place(s, g[3], parsed.get(g[3] or "")) for g, s in zip(given, standard, strict=True)]
     for column in ("province", "city", "district", "country"):
         f.out[column] = objs([getattr(p, column) for p in places])[combo]
     f.out["address"] = objs([g[3] for g in given])[combo]
-    f.out["address_key"] = objs([addr.address_key(p, g[3]) for p, g in zip(places, given)])[combo]
+    keys = [addr.address_key(p, g[3]) for p, g in zip(places, given, strict=True)]
+    f.out["address_key"] = objs(keys)[combo]
     country = np.where(missing(phone_country), f.out["country"], phone_country)
     f.out["country"] = np.where(missing(country), default_region, country).astype(object)
     _postcodes(f)

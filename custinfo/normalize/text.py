@@ -117,7 +117,7 @@ def t2s_many(texts: Iterable[str]) -> list[str]:
         converted = _t2s_converter().convert("\n".join(items[i] for i in todo)).split("\n")
         if len(converted) != len(todo):  # never expected; stay correct anyway
             converted = [t2s(items[i]) for i in todo]
-        for i, c in zip(todo, converted):
+        for i, c in zip(todo, converted, strict=True):
             out[i] = c
     for i, t in enumerate(items):
         if "\n" in t and not t.isascii():

@@ -121,4 +121,6 @@ def normalize_title(text: object) -> TitleResult:
     if s is None:
         return TitleResult(None, None)
     s = s.strip(" ,;/")
-    return TitleResult(s or None, title_key(s or None))
+    if not any(ch.isalnum() for ch in s):
+        return TitleResult(None, None)
+    return TitleResult(s, title_key(s))
