@@ -187,6 +187,12 @@ def test_delimiter_is_sniffed(name, first):
     assert records(read_one(name))[0] == first
 
 
+def test_excel_sep_line_declares_the_delimiter_and_is_not_a_row():
+    sd = read_one("excel_sep_line_declares_delimiter.csv", is_known_header=lambda h: False)
+    assert sd.header == ["Name", "Mobile", "Company"] and sd.header_row == 2
+    assert records(sd)[0]["Company"] == "Star, Inc." and list(sd.row_numbers) == [3, 4]
+
+
 def test_sniffer_ignores_a_title_line_and_commas_inside_tab_separated_values():
     text = "Customer list, March\nName\tCity\tNote\nA\tX, Y\tp, q\nB\tZ, W\tr, s\n"
     assert sniff_delimiter(text) == "\t"
@@ -221,10 +227,19 @@ def test_rows_with_too_few_fields_are_padded_with_none():
     assert list(sd.row_numbers) == [2, 3, 4]
 
 
-def test_empty_trailing_fields_on_data_rows_are_not_an_error():
+def test_empty_trailing_fields_on_data_rows_are_not_an_error(monkeypatch):
+    monkeypatch.setattr(readers, "_read_text_exact", lambda *a, **k: pytest.fail("slow path used"))
     sd = read_one("trailing_delimiters_on_data_rows.csv")
     assert sd.header == ["Name", "Mobile", "Email"]
-    assert len(sd.frame) == 2
+    assert len(sd.frame) == 2 and list(sd.row_numbers) == [2, 3]
+
+
+def test_every_row_wider_than_the_header_names_the_first_row_with_text_in_the_extra_field(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("Name,Mobile\nZhang Wei,13800138000,\nLi Na,13900139000,x\nWang Fang,137,y\n")
+    with pytest.raises(InputError) as info:
+        read_file(path)
+    assert info.value.row == 3 and "3 fields" in info.value.message and "1 more row" in info.value.message
 
 
 def test_old_mac_line_endings_count_as_lines():
@@ -597,7 +612,7 @@ _CELL = st.text(alphabet=st.sampled_from(list('ab 张,;|"\t\n\r')), max_size=5)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), max_size=8),
        delim=st.sampled_from([",", ";", "\t", "|"]), terminator=st.sampled_from(["\r\n", "\n"]),
        bom=st.booleans(), quote_all=st.booleans())

@@ -45,6 +45,7 @@ DELIMITERS = [",", "\t", ";", "|"]
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_ROWS = 200
+_SEP_LINE = re.compile(r"sep=([^\r\n])\r?\n", re.IGNORECASE)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 # Invisible characters Excel, web forms and copy-paste leave in header names.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u180e\u00ad"), None)
@@ -393,7 +394,9 @@ def _read_text(data: bytes, *, shown: str, base: str, encoding: str | None, opts
     if not text.strip():
         raise InputError("the file has no rows (only blank lines)", file=shown,
                          hint="export the data again; the export may have failed")
-    delim = sniff_delimiter(text, prefer="\t" if suffix in (".tsv", ".tab") else None)
+    declared = _SEP_LINE.match(text)  # Excel's "sep=;" first line; it is skipped like a title
+    prefer = "\t" if suffix in (".tsv", ".tab") else None
+    delim = declared.group(1) if declared else sniff_delimiter(text, prefer=prefer)
     fast = _read_text_fast(data, text, used, delim, shown=shown, base=base, opts=opts)
     if fast is not None:
         return fast
@@ -485,12 +488,7 @@ def _read_text_exact(text: str, used: str, delim: str, *, shown: str, base: str,
         lines.append(numbers[k])
     if too_long:
         line, count = too_long[0]
-        more = f" ({len(too_long) - 1} more rows like it)" if len(too_long) > 1 else ""
-        raise InputError(
-            f"this row has {count} fields but the header (row {numbers[idx]}) has {width}{more}",
-            file=shown, row=line,
-            hint=f"the file is {_DELIMITER_NAMES.get(delim, repr(delim))}-delimited: a value containing "
-                 f"the delimiter must be in double quotes; check that row's quoting")
+        raise _too_many_fields(line, count, numbers[idx], width, len(too_long) - 1, delim, shown)
     return _assemble(names, _columns_from_rows(data, width), np.asarray(lines, dtype=np.int64),
                      file=base, sheet=None, header_row=numbers[idx], encoding=used)
 
@@ -503,26 +501,11 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
     quoted value spans lines (checked: a line break after an odd number of quotes) and
     lines end in LF or CRLF.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
-    codec = codecs.lookup(used).name
-    if codec == "utf-8" and not data.startswith(codecs.BOM_UTF8):
-        buf = data  # already the bytes pyarrow wants: no re-encoding
-    elif codec == "utf-8-sig":
-        buf = data[len(codecs.BOM_UTF8):]
-    else:
-        buf = text.encode("utf-8")
+    buf = _utf8_bytes(data, text, used)
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
-    quotes = np.flatnonzero(arr == 34)
-    if quotes.size and (quotes.size % 2 or np.any(np.searchsorted(quotes, newlines) & 1)):
+    if not _one_line_per_record(arr, newlines):
         return None
-    returns = np.count_nonzero(arr == 13)
-    if returns and returns != np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13):
-        return None
-
     head_rows, head_numbers = _head_records(text, delim, opts, shown)
     if not any(any(r) for r in head_rows):
         return None  # let the exact path report the empty file
@@ -530,44 +513,128 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
     header_line = head_numbers[idx]
     names = [clean_header(c) for c in head_rows[idx]]
     width = len(names)
+    row_numbers = _nonblank_lines_after(arr, newlines, header_line)
+    offset = int(newlines[header_line - 1]) + 1 if header_line <= len(newlines) else len(buf)
+    table = _arrow_table(buf, offset, width, delim, expected_rows=len(row_numbers))
+    if table is None:
+        return None
+    if table.num_columns > width:
+        _refuse_extra_fields(table, width, row_numbers, header_line, delim, shown)
+        table = table.select(range(width))
+    columns, row_numbers = _without_blank_rows(table, row_numbers)
+    return _assemble(names, [_object_array(c) for c in columns], row_numbers, file=base, sheet=None,
+                     header_row=header_line, encoding=used)
 
+
+def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
+    """The text as UTF-8 bytes without a BOM, reusing the file's own bytes when they are that."""
+    codec = codecs.lookup(encoding).name
+    if codec == "utf-8" and not data.startswith(codecs.BOM_UTF8):
+        return data
+    if codec == "utf-8-sig":
+        return data[len(codecs.BOM_UTF8):]
+    return text.encode("utf-8")
+
+
+def _one_line_per_record(arr: np.ndarray, newlines: np.ndarray) -> bool:
+    """No line break inside quotes (an odd count of quotes before it) and no lone CR."""
+    quotes = np.flatnonzero(arr == 34)
+    if quotes.size and (quotes.size % 2 or np.any(np.searchsorted(quotes, newlines) & 1)):
+        return False
+    returns = np.count_nonzero(arr == 13)
+    return not returns or returns == np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13)
+
+
+def _nonblank_lines_after(arr: np.ndarray, newlines: np.ndarray, header_line: int) -> np.ndarray:
+    """1-based numbers of the non-empty lines after `header_line` (what pyarrow makes rows of)."""
     starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(buf)]))
+    ends = np.concatenate((newlines, [len(arr)]))
     lengths = ends - starts
-    has_cr = np.zeros(len(lengths), dtype=bool)
     nonempty = lengths > 0
+    has_cr = np.zeros(len(lengths), dtype=bool)
     has_cr[nonempty] = arr[ends[nonempty] - 1] == 13
     lengths = lengths - has_cr
-    line_index = np.arange(header_line, len(starts))  # 0-based line index of the lines after the header
-    row_numbers = line_index[lengths[header_line:] > 0] + 1
+    after = np.arange(header_line, len(starts), dtype=np.int64)  # 0-based index of each later line
+    return after[lengths[header_line:] > 0] + 1
 
-    col_names = [f"c{j}" for j in range(width)]
+
+def _arrow_table(buf: bytes, offset: int, width: int, delim: str, *, expected_rows: int):
+    """All rows after the header as string columns, or None when the rows are not all alike.
+
+    Rows wider than the header are allowed when every row has the same width: exports
+    that end each data row with a delimiter. Their extra fields are checked by the caller.
+    """
+    table, problems = _arrow_parse(buf, offset, width, delim)
+    if table is not None and problems:
+        widths = {getattr(p, "actual_columns", 0) for p in problems}
+        if min(widths) <= width:
+            return None  # short rows: the exact path pads them
+        table, problems = _arrow_parse(buf, offset, max(widths), delim)
+    if table is None or problems or table.num_rows != expected_rows:
+        return None
+    return table
+
+
+def _arrow_parse(buf: bytes, offset: int, width: int, delim: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{j}" for j in range(width)]
     problems: list[object] = []
 
     def on_invalid(row: object) -> str:
         problems.append(row)
         return "skip"
 
-    offset = int(starts[header_line]) if header_line < len(starts) else len(buf)
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(buf).slice(offset)),
-            read_options=pacsv.ReadOptions(column_names=col_names, use_threads=True),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
                                              newlines_in_values=False, ignore_empty_lines=True,
                                              invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in col_names},
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  null_values=[""], strings_can_be_null=True,
                                                  quoted_strings_can_be_null=True))
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    if problems or table.num_rows != len(row_numbers):
-        return None
+    except pa.ArrowException:
+        return None, problems
+    return table, problems
 
-    columns = []
-    blank = None
-    for j in range(width):
+
+def _refuse_extra_fields(table, width: int, row_numbers: np.ndarray, header_line: int, delim: str,
+                         shown: str) -> None:
+    """Fields past the header's are fine when empty (a trailing delimiter); not when they hold text."""
+    import pyarrow.compute as pc
+
+    filled = None
+    for j in range(width, table.num_columns):
         col = table.column(j)
+        has_text = pc.and_kleene(pc.is_valid(col), pc.invert(pc.utf8_is_space(col)))
+        filled = has_text if filled is None else pc.or_kleene(filled, has_text)
+    count = pc.sum(filled).as_py() or 0
+    if count:
+        first = pc.index(filled, True).as_py()
+        raise _too_many_fields(int(row_numbers[first]), table.num_columns, header_line, width, count - 1,
+                               delim, shown)
+
+
+def _too_many_fields(line: int, fields: int, header_line: int, width: int, more: int, delim: str,
+                     shown: str) -> InputError:
+    also = f" ({more} more rows like it)" if more else ""
+    return InputError(
+        f"this row has {fields} fields but the header (row {header_line}) has {width}{also}",
+        file=shown, row=line,
+        hint=f"the file is {_DELIMITER_NAMES.get(delim, repr(delim))}-delimited: a value containing "
+             f"the delimiter must be in double quotes; check that row's quoting")
+
+
+def _without_blank_rows(table, row_numbers: np.ndarray):
+    """The columns with whitespace-only cells as nulls, and without the rows that are all null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns, blank = [], None
+    for col in table.columns:
         spaces = pc.utf8_is_space(col)
         if pc.any(spaces).as_py():
             col = pc.if_else(spaces, pa.scalar(None, pa.string()), col)
@@ -578,9 +645,7 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
         keep = pc.invert(blank)
         columns = [pc.filter(c, keep) for c in columns]
         row_numbers = row_numbers[keep.to_numpy(zero_copy_only=False)]
-    arrays = [_object_array(c) for c in columns]
-    return _assemble(names, arrays, row_numbers, file=base, sheet=None, header_row=header_line,
-                     encoding=used)
+    return columns, row_numbers
 
 
 def _object_array(col) -> np.ndarray:

@@ -108,6 +108,9 @@ def text_fixtures() -> None:
     write_text("blank_and_whitespace_rows.csv",
                "Name,Mobile\n\nZhang Wei,13800138000\n   ,  \n\nLi Na,13900139000\n\n\n", "utf-8")
     write_bytes("old_mac_line_endings.csv", b"Name,Mobile\rZhang Wei,13800138000\rLi Na,13900139000\r")
+    write_text("excel_sep_line_declares_delimiter.csv",
+               "sep=;\nName;Mobile;Company\nZhang Wei;13800138000;Star, Inc.\nLi Na;13900139000;Cloud, Ltd\n",
+               "utf-8")
     write_text("unknown_extension_semicolon.dat",
                "Name;Mobile\nZhang Wei;13800138000\nLi Na;13900139000\n", "utf-8")
     # Web systems often "export to Excel" as tab-separated text or an HTML table named .xls.
