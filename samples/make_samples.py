@@ -954,7 +954,8 @@ def main() -> None:
     write_csv(out / "purchased_list.csv", PURCHASED_HEADERS, rows, "utf-8", "\n")
     record("purchased_list.csv", "", 2, pids)
 
-    write_csv(out / "truth.csv", ["file", "sheet", "source_row", "person_id"], truth, "utf-8", "\n")
+    (out / "truth").mkdir(exist_ok=True)  # apart, so `custinfo ingest samples/*.csv` takes only exports
+    write_csv(out / "truth" / "truth.csv", ["file", "sheet", "source_row", "person_id"], truth, "utf-8", "\n")
 
     seen = {pid for *_, pid in truth if pid}
     print(f"{len(pop.people)} people, {len(seen)} of them in some export; "

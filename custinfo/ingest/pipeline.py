@@ -8,7 +8,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ..config import Config, load_config
+from ..config import Config, config_dir, load_config
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
 from .prepare import PreparedFile, prepare_file, spool_stdin
@@ -27,6 +27,7 @@ class FileOutcome:
     skipped_forgotten: int = 0
     sheets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    channel: str | None = None
 
 
 @dataclass
@@ -56,8 +57,16 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
     `force`.
     """
     store = store if isinstance(store, Store) else Store(store)
-    config = load_config(config_file, channel)
-    prepared = _prepare_all(paths, config, encoding, progress)
+    configs = {}
+    for p in paths:
+        ch = channel or infer_channel(p)
+        if ch not in configs:
+            configs[ch] = load_config(config_file, ch if ch != "default" else None)
+            configs[ch].channel = ch
+    config = configs[channel or infer_channel(paths[0])] if paths else load_config(config_file, channel)
+    for c in configs.values():  # one trust table for a batch that mixes channels
+        config.trust = {**config.trust, **c.trust}
+    prepared = _prepare_all(paths, configs, channel, encoding, progress)
     if dry_run:
         return _dry_run_result(prepared, config)
     with store.transaction(command="ingest") as txn:
@@ -76,9 +85,19 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
         return result
 
 
-def _prepare_all(paths, config: Config, encoding, progress) -> list[PreparedFile]:
+def infer_channel(path: str | Path) -> str:
+    """The channel of a file when --channel is not given: the longest channel config whose name
+    starts the file name (web_form_2026-11.csv -> web_form), else `default`."""
+    stem = Path(str(path)).stem.lower()
+    names = [p.stem for p in config_dir().glob("*.yaml") if p.stem not in ("defaults", "match", "security")]
+    hits = [n for n in names if stem.startswith(n.lower())]
+    return max(hits, key=len) if hits else "default"
+
+
+def _prepare_all(paths, configs: dict[str, Config], channel, encoding, progress) -> list[PreparedFile]:
     prepared = []
     for i, p in enumerate(paths):
+        config = configs[channel or infer_channel(p)]
         if progress:
             progress("read", i, len(paths))
         if str(p) == "-":
@@ -120,9 +139,9 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
     quarantine["batch_id"] = batch_id
     outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records), len(p.quarantine),
-                            sheets=p.sheets, warnings=p.warnings) for p in todo]
+                            sheets=p.sheets, warnings=p.warnings, channel=p.channel) for p in todo]
     batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
-                             "channel": config.channel, "sheets": ",".join(s for s in o.sheets if s),
+                             "channel": o.channel, "sheets": ",".join(s for s in o.sheets if s),
                              "rows": o.rows, "records": o.records, "quarantined": o.quarantined,
                              "skipped_forgotten": 0, "started_at": now, "committed_at": utcnow(),
                              "command": "ingest"} for o in outcomes])

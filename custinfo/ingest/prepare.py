@@ -32,6 +32,7 @@ class PreparedFile:
     sheets: list[str] = field(default_factory=list)
     header_maps: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    channel: str | None = None
 
     @property
     def rows(self) -> int:
@@ -86,7 +87,7 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
         raise InputError("no sheet has a name, phone or email column", file=name,
                          hint="map the headers under `columns:` in configs/<channel>.yaml")
     return PreparedFile(str(path), name, file_sha256(path), pd.concat(recs, ignore_index=True),
-                        pd.concat(quars, ignore_index=True), used, maps, warnings)
+                        pd.concat(quars, ignore_index=True), used, maps, warnings, config.channel)
 
 
 def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
