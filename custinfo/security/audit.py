@@ -227,7 +227,8 @@ def _customers_field(customers: Iterable[str] | int | None) -> dict[str, Any]:
     if isinstance(customers, int):
         return {"count": customers, "ids": []}
     ids = [str(c) for c in customers]
-    return {"count": len(ids), "ids": ids[:MAX_LISTED_CUSTOMERS], "truncated": len(ids) > MAX_LISTED_CUSTOMERS}
+    return {"count": len(ids), "ids": ids[:MAX_LISTED_CUSTOMERS],
+            "truncated": len(ids) > MAX_LISTED_CUSTOMERS}
 
 
 def _read_tail(path: Path, size: int, chunk: int = 65536) -> tuple[bytes, int]:
@@ -301,7 +302,8 @@ def _check_head(head: dict[str, Any] | None, last: dict[str, Any] | None,
                 problems: list[tuple[int | None, str]]) -> None:
     if last is None:
         if head is not None and head.get("seq"):
-            problems.append((head.get("seq"), "the log is empty or missing but its head says entries existed"))
+            problems.append((head.get("seq"), "the log is empty or missing but its head says "
+                                              "entries existed"))
         return
     if head is None:
         problems.append((None, "audit/head is missing: truncation of the tail cannot be ruled out"))
@@ -318,7 +320,10 @@ def _check_head(head: dict[str, Any] | None, last: dict[str, Any] | None,
 
 
 def _as_utc(value: dt.datetime | str) -> dt.datetime:
-    d = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        d = value
+    else:
+        d = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return d.replace(tzinfo=dt.timezone.utc) if d.tzinfo is None else d.astimezone(dt.timezone.utc)
 
 

@@ -288,8 +288,9 @@ def _mask_column(df: pd.DataFrame, col: Any, kind: str) -> tuple[pd.Series, int]
     if kind == "address" and ("province" in df.columns or "city" in df.columns):
         prov = df["province"] if "province" in df.columns else pd.Series(None, index=df.index)
         city = df["city"] if "city" in df.columns else pd.Series(None, index=df.index)
-        masked = pd.Series([mask_address(a, p, c) if ok else a
-                            for a, p, c, ok in zip(s, prov, city, present)], index=s.index, dtype=object)
+        rows = zip(s, prov, city, present, strict=True)
+        masked = pd.Series([mask_address(a, p, c) if ok else a for a, p, c, ok in rows],
+                           index=s.index, dtype=object)
         return _like(masked, s), int(present.sum())
     uniques = s[present].unique()
     cache = {u: mask_value(kind, u) for u in uniques}

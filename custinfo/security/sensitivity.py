@@ -67,7 +67,7 @@ class Finding:
 
 
 def _id_check_char(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def is_valid_cn_id(s: object) -> bool:

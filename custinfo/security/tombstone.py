@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import StoreError
 from .perms import secure_mkdir, secure_open
 
 SALT_BYTES = 32
@@ -33,6 +34,9 @@ MATCH_KINDS = ("phone", "email", "national_id")
 COLUMNS_BY_KIND = {"phone": ("phone", "phones", "mobile"), "email": ("email", "emails"),
                    "national_id": ("national_id",)}
 _SPLIT = r"\s*[,;，；]\s*"
+_NON_DIGIT = re.compile(r"\D")
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_ID_SEPARATORS = re.compile(r"[\s-]")
 
 
 def secret_dir(store_dir: str | os.PathLike[str]) -> Path:
@@ -64,33 +68,38 @@ def load_salt(store_dir: str | os.PathLike[str]) -> bytes:
 def _read_salt(path: Path) -> bytes:
     data = path.read_bytes()
     if len(data) < 16:
-        raise ValueError(f"{path} is damaged (too short); restore it from a backup")
+        raise StoreError("the store's salt is damaged (too short)", file=str(path),
+                         hint="restore secret/salt from a backup: without it tombstones cannot match")
     return data
+
+
+def _nfkc(value: str) -> str:
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
 
 
 # -- normalization: the same person must give the same key whatever the export wrote ---------
 def norm_phone(value: str) -> str | None:
     """Digits with country code, ``+8613800138000``; an 11-digit CN mobile gets 86 in front."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+    digits = _NON_DIGIT.sub("", _nfkc(value))
     if digits.startswith("00"):
         digits = digits[2:]
-    if re.fullmatch(r"1[3-9]\d{9}", digits):
+    if _CN_MOBILE.fullmatch(digits):
         digits = "86" + digits
     return "+" + digits if len(digits) >= 5 else None
 
 
 def norm_email(value: str) -> str | None:
-    v = unicodedata.normalize("NFKC", value).strip().lower()
+    v = _nfkc(value).strip().lower()
     return v if "@" in v else None
 
 
 def norm_national_id(value: str) -> str | None:
-    v = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value)).upper()
+    v = _ID_SEPARATORS.sub("", _nfkc(value)).upper()
     return v or None
 
 
 def norm_name_key(value: str) -> str | None:
-    v = unicodedata.normalize("NFKC", value).strip().lower()
+    v = _nfkc(value).strip().lower()
     return v or None
 
 
@@ -99,20 +108,15 @@ _NORMALIZERS = {"phone": norm_phone, "email": norm_email, "national_id": norm_na
 
 
 def norm_series(kind: str, s: pd.Series) -> pd.Series:
-    """Vectorized twin of the ``norm_*`` functions (same results; None where there is no value)."""
-    t = s.astype("string").str.normalize("NFKC")
-    if kind == "phone":
-        d = t.str.replace(r"\D", "", regex=True).str.replace(r"^00", "", regex=True)
-        d = d.where(~d.str.fullmatch(r"1[3-9]\d{9}").fillna(False), "86" + d)
-        return ("+" + d).where(d.str.len().ge(5).fillna(False), None)
-    if kind == "email":
-        v = t.str.strip().str.lower()
-        return v.where(v.str.contains("@", regex=False).fillna(False), None)
-    if kind == "national_id":
-        v = t.str.replace(r"[\s-]", "", regex=True).str.upper()
-    else:
-        v = t.str.strip().str.lower()
-    return v.where(v.str.len().gt(0).fillna(False), None)
+    """The ``norm_*`` function of ``kind`` over a Series, once per distinct value (None: no value).
+
+    Deliberately the scalar function and not pandas string methods: Arrow's upper/lower differ
+    from Python's on some letters (ß, İ), and a key must not depend on which path computed it.
+    """
+    fn = _NORMALIZERS[kind]
+    values = s.dropna().astype(object)
+    cache = {v: fn(v) for v in pd.unique(values.to_numpy()) if isinstance(v, str)}
+    return values.map(cache).reindex(s.index).astype(object).where(lambda x: x.notna(), None)
 
 
 class _Keyer:
@@ -280,6 +284,6 @@ def _column_hits(s: pd.Series, kind: str, keyer: _Keyer, known: dict[str, str | 
               if k.startswith(kind + ":")}
     if not wanted:
         return pd.DataFrame(columns=["row", "kind", "customer_id"])
-    hit_values = {v: wanted[d] for v, d in zip(uniq, keyer.digests(kind, uniq)) if d in wanted}
+    hit_values = {v: wanted[d] for v, d in zip(uniq, keyer.digests(kind, uniq), strict=True) if d in wanted}
     hit = norm[norm.isin(list(hit_values))]
     return pd.DataFrame({"row": hit.index, "kind": kind, "customer_id": [hit_values[v] for v in hit]})
