@@ -28,6 +28,7 @@ class FileOutcome:
     sheets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     channel: str | None = None
+    dropped_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +67,8 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
     config = configs[channel or infer_channel(paths[0])] if paths else load_config(config_file, channel)
     for c in configs.values():  # one trust table for a batch that mixes channels
         config.trust = {**config.trust, **c.trust}
-    prepared = _prepare_all(paths, configs, channel, encoding, progress)
+    policy = _security_policy()
+    prepared = _prepare_all(paths, configs, channel, encoding, progress, policy)
     if dry_run:
         return _dry_run_result(prepared, config)
     with store.transaction(command="ingest") as txn:
@@ -80,7 +82,7 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
                 seen.add(p.sha256)
         if not todo:
             return IngestResult(None, config.channel, outcomes, store_version=txn.base["version"])
-        result = _commit(store, txn, todo, config, progress)
+        result = _commit(store, txn, todo, config, progress, policy)
         result.files = outcomes + result.files
         return result
 
@@ -94,20 +96,27 @@ def infer_channel(path: str | Path) -> str:
     return max(hits, key=len) if hits else "default"
 
 
-def _prepare_all(paths, configs: dict[str, Config], channel, encoding, progress) -> list[PreparedFile]:
+def _security_policy():
+    from ..security import load_security
+    return load_security(config_dir() / "security.yaml")
+
+
+def _prepare_all(paths, configs: dict[str, Config], channel, encoding, progress, policy) -> list[PreparedFile]:
     prepared = []
     for i, p in enumerate(paths):
         config = configs[channel or infer_channel(p)]
+        allowed = policy.allowed_fields(config.channel)
         if progress:
             progress("read", i, len(paths))
         if str(p) == "-":
             tmp = spool_stdin()
             try:
-                prepared.append(prepare_file(tmp, config, encoding=encoding, display_name="stdin"))
+                prepared.append(prepare_file(tmp, config, encoding=encoding, display_name="stdin",
+                                             allowed=allowed))
             finally:
                 os.unlink(tmp)
         else:
-            prepared.append(prepare_file(p, config, encoding=encoding))
+            prepared.append(prepare_file(p, config, encoding=encoding, allowed=allowed))
     return prepared
 
 
@@ -118,7 +127,7 @@ def _dry_run_result(prepared: list[PreparedFile], config: Config) -> IngestResul
                         sum(f.quarantined for f in files), dry_run=True)
 
 
-def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progress) -> IngestResult:
+def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progress, policy) -> IngestResult:
     now = utcnow()
     batch_no = txn.next_id("batch")
     batch_id = f"B{batch_no:06d}"
@@ -126,9 +135,45 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     new.insert(0, "record_id", [f"R{batch_no:06d}-{i:07d}" for i in range(1, len(new) + 1)])
     new["batch_id"], new["ingested_at"] = batch_id, now
     new["file_sha256"] = [p.sha256 for p in todo for _ in range(len(p.records))]
+    new, forgotten = _drop_forgotten(store, new)
     if progress:
         progress("match", 0, 1)
+    res = _match_and_fold(store, txn, new, config, now, batch_id) if len(new) else None
+    quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
+    quarantine["batch_id"] = batch_id
+    outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records) - forgotten.get(p.sha256, 0),
+                            len(p.quarantine), forgotten.get(p.sha256, 0), sheets=p.sheets, warnings=p.warnings,
+                            channel=p.channel, dropped_columns=p.dropped_columns) for p in todo]
+    batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
+                             "channel": o.channel, "sheets": ",".join(s for s in o.sheets if s),
+                             "rows": o.rows, "records": o.records, "quarantined": o.quarantined,
+                             "skipped_forgotten": o.skipped_forgotten,
+                             "dropped_columns": ",".join(o.dropped_columns) or None,
+                             "started_at": now, "committed_at": utcnow(),
+                             "command": "ingest"} for o in outcomes])
+    if progress:
+        progress("write", 0, 1)
+    txn.append("records", new)
+    txn.append("consents", _consents(new, batch_id, policy))
+    txn.append("quarantine", quarantine)
+    if res is not None:
+        txn.append("history", res.history)
+        txn.append("redirects", res.redirects)
+        txn.append("review_pairs", res.review)
+        txn.overwrite("membership", res.membership)
+        txn.overwrite("customers", res.customers)
+    txn.append("batches", batches)
+    manifest = txn.commit({"batch_id": batch_id, "records": len(new)})
+    stats = res.stats if res is not None else {"new_customers": 0, "joined_existing": 0, "merges": 0}
+    return IngestResult(batch_id, config.channel, outcomes, len(new), len(quarantine),
+                        stats["new_customers"], stats["joined_existing"], stats["merges"],
+                        store_version=manifest["version"])
+
+
+def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: str, batch_id: str):
+    """Match the new records against the store and fold them into customers."""
     from ..merge.assign import assign  # the matching engine, imported late: it is heavy
+
     existing = _existing_records(store, txn.base)
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config)
@@ -136,28 +181,35 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     customers = store.frame("customers", manifest=txn.base)
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
-    quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
-    quarantine["batch_id"] = batch_id
-    outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records), len(p.quarantine),
-                            sheets=p.sheets, warnings=p.warnings, channel=p.channel) for p in todo]
-    batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
-                             "channel": o.channel, "sheets": ",".join(s for s in o.sheets if s),
-                             "rows": o.rows, "records": o.records, "quarantined": o.quarantined,
-                             "skipped_forgotten": 0, "started_at": now, "committed_at": utcnow(),
-                             "command": "ingest"} for o in outcomes])
-    if progress:
-        progress("write", 0, 1)
-    txn.append("records", new)
-    txn.append("quarantine", quarantine)
-    txn.append("history", res.history)
-    txn.append("redirects", res.redirects)
-    txn.overwrite("membership", res.membership)
-    txn.overwrite("customers", res.customers)
-    txn.append("batches", batches)
-    manifest = txn.commit({"batch_id": batch_id, "records": len(new)})
-    return IngestResult(batch_id, config.channel, outcomes, len(new), len(quarantine),
-                        res.stats["new_customers"], res.stats["joined_existing"], res.stats["merges"],
-                        store_version=manifest["version"])
+    res.review = assignment.review.assign(batch_id=batch_id, at=now) if assignment.review is not None \
+        else pd.DataFrame()
+    return res
+
+
+def _drop_forgotten(store: Store, new: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows holding an identifier of a forgotten person are not ingested again (counted per file)."""
+    from ..security import Tombstones
+
+    tomb = Tombstones(store.path)
+    if not tomb.path.exists():
+        return new, {}
+    hit = tomb.matches(new)
+    counts = new.loc[hit, "file_sha256"].value_counts().to_dict()
+    return new[~hit].reset_index(drop=True), counts
+
+
+def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
+    """Consent records (opt-ins, opt-outs, 退订 in notes) of the new records, with time and source."""
+    from ..security import consent_records
+
+    parts = [consent_records(g, ch, f, batch_id, policy) for (ch, f), g in new.groupby(["channel", "source_file"])]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    out["at"] = out["at"].astype(str)
+    out["granted"] = out["granted"].map({True: "true", False: "false"})
+    return out
 
 
 def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:

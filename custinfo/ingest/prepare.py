@@ -33,6 +33,7 @@ class PreparedFile:
     header_maps: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     channel: str | None = None
+    dropped_columns: list[str] = field(default_factory=list)  # outside the channel's allowlist
 
     @property
     def rows(self) -> int:
@@ -56,7 +57,7 @@ def spool_stdin() -> Path:
 
 
 def prepare_file(path: str | Path, config: Config, *, encoding: str | None = None,
-                 display_name: str | None = None) -> PreparedFile:
+                 display_name: str | None = None, allowed: frozenset[str] | None = None) -> PreparedFile:
     """Read one file and return its usable records and its quarantined rows."""
     path = Path(path)
     name = display_name or path.name
@@ -67,9 +68,11 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
                        max_header_scan=config.read.max_header_scan)
     opts = NormalizeOptions(default_region=config.default_region, date_order=config.date_order,
                             excel_epoch=config.excel_epoch)
-    recs, quars, used, maps, warnings = [], [], [], {}, []
+    recs, quars, used, maps, warnings, dropped = [], [], [], {}, [], []
     for sd in sheets:
         hm = map_headers(sd.header, config)
+        if allowed is not None:
+            dropped += apply_allowlist(hm, allowed)
         label = f"{name}" + (f" [{sd.sheet}]" if sd.sheet else "")
         try:
             require_identifying(hm, label, sd.header)
@@ -87,7 +90,19 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
         raise InputError("no sheet has a name, phone or email column", file=name,
                          hint="map the headers under `columns:` in configs/<channel>.yaml")
     return PreparedFile(str(path), name, file_sha256(path), pd.concat(recs, ignore_index=True),
-                        pd.concat(quars, ignore_index=True), used, maps, warnings, config.channel)
+                        pd.concat(quars, ignore_index=True), used, maps, warnings, config.channel,
+                        sorted(set(dropped)))
+
+
+def apply_allowlist(hm, allowed: frozenset[str]) -> list[str]:
+    """Minimum necessary: drop every column whose field is not allowed, and every unmapped column.
+    Returns the headers dropped, so the ingest report can count them (nothing is lost silently)."""
+    dropped = list(hm.unmapped)
+    hm.unmapped = []
+    for fld in list(hm.fields):
+        if fld not in allowed:
+            dropped += hm.fields.pop(fld)
+    return dropped
 
 
 def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):

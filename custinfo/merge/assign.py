@@ -27,4 +27,5 @@ def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, c
     res = matcher.match_incremental(new, existing, must_link=must, cannot_link=cannot)
     group = res.assign.set_index("record_id")["group"]
     score = res.assign.set_index("record_id")["match_score"]
-    return Assignment(group=group, group_customers=res.group_customers, score=score)
+    review = res.uncertain()[["record_id_l", "record_id_r", "match_probability"]]
+    return Assignment(group=group, group_customers=res.group_customers, score=score, review=review)

@@ -25,6 +25,7 @@ class Assignment:
     group: pd.Series  # index record_id -> group label
     group_customers: dict  # group label -> list of existing customer ids
     score: pd.Series | None = None  # index record_id -> match score
+    review: pd.DataFrame | None = None  # uncertain pairs: record_id_l, record_id_r, match_probability
 
 
 @dataclass
@@ -34,6 +35,7 @@ class FoldResult:
     history: pd.DataFrame
     redirects: pd.DataFrame
     stats: dict = field(default_factory=dict)
+    review: pd.DataFrame | None = None
 
 
 def format_customer_id(n: int) -> str:

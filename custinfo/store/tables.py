@@ -18,7 +18,8 @@ CUSTOMER_COLUMNS = (["customer_id", "status", "merged_into"] + GOLDEN_FIELDS
                        "first_seen", "last_seen", "updated_at", "conflicts"]
                     + [f"src_{f}" for f in GOLDEN_FIELDS])  # provenance: record_id per golden value
 BATCH_COLUMNS = ["batch_id", "file", "file_sha256", "channel", "sheets", "rows", "records",
-                 "quarantined", "skipped_forgotten", "started_at", "committed_at", "command"]
+                 "quarantined", "skipped_forgotten", "dropped_columns", "started_at", "committed_at",
+                 "command"]
 QUARANTINE_COLUMNS = ["batch_id", "channel", "source_file", "source_sheet", "source_row", "reason",
                       "raw"]
 HISTORY_COLUMNS = ["customer_id", "field", "old_value", "new_value", "changed_at", "batch_id",
@@ -27,7 +28,7 @@ REDIRECT_COLUMNS = ["old_id", "new_id", "at", "batch_id", "reason"]
 DECISION_COLUMNS = ["a", "b", "kind", "at", "by", "note"]
 # review_pairs: uncertain pairs the matcher met, for `custinfo review export`.
 REVIEW_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "batch_id", "at"]
-CONSENT_COLUMNS = ["record_id", "purpose", "granted", "at", "channel", "source_file"]
+CONSENT_COLUMNS = ["record_id", "purpose", "granted", "at", "channel", "source_file", "batch_id", "basis"]
 
 TABLES = {
     "records": RECORD_COLUMNS,
