@@ -37,6 +37,29 @@ class Access:
         masked, _ = mask_frame(df, self.policy, self.role, unmask=self.unmask)
         return masked
 
+    def may_see(self, field: str) -> bool:
+        """Whether this role sees values of `field` unmasked."""
+        return self.role.sees(self.policy.level_of(field), field, unmask=self.unmask)
+
+    def mask_columns(self, df: pd.DataFrame, field_of: dict[str, str]) -> pd.DataFrame:
+        """Mask columns named differently from their field (e.g. `name_a` -> name)."""
+        out = df.copy()
+        for col, fld in field_of.items():
+            if col in out.columns:
+                out[col] = self.mask(pd.DataFrame({fld: out[col].astype(object)}))[fld].values
+        return out
+
+    def mask_long(self, df: pd.DataFrame, field_col: str, value_cols: list[str]) -> pd.DataFrame:
+        """Mask a long table (one row per field, e.g. history) by the field each row names."""
+        if not len(df):
+            return df
+        out = df.copy()
+        for fld, idx in out.groupby(field_col).groups.items():
+            for col in value_cols:
+                part = pd.DataFrame({fld: out.loc[idx, col].astype(object)})
+                out.loc[idx, col] = self.mask(part)[fld].values
+        return out
+
     def mask_record(self, rec: dict[str, Any]) -> dict[str, Any]:
         if not rec:
             return rec

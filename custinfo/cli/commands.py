@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
 
 from ..errors import EXIT_DATA
@@ -11,7 +12,7 @@ from ..store.store import Store
 from .main import ChannelOpt, ConfigOpt, FormatOpt, OutOpt, StoreOpt, app, export_app, report_app, review_app
 from .output import emit_report, print_frame, print_json
 from .progress import progress_callback
-from .state import STATE, event, out
+from .state import STATE, access, event, out
 
 
 @app.command()
@@ -37,6 +38,9 @@ def ingest(
             event("warning", f"{f.file}: {w}", file=f.file, warning=w)
         event("file", f"{f.file}: {f.status}, {f.records} records, {f.quarantined} quarantined",
               file=f.file, status=f.status, rows=f.rows, records=f.records, quarantined=f.quarantined)
+    if res.batch_id:
+        access(Store(store).path, "ingest").audit(records=res.records, batch=res.batch_id,
+                                                 files=[f.file for f in res.files if f.status == "ingested"])
     event("summary", **res.as_dict())
     if fmt == "json":
         print_json(res.as_dict())
@@ -58,7 +62,11 @@ def _report_command(name: str, doc: str):
         from ..report import build_report
 
         kw = {"since": since} if name == "changes" else {}
-        emit_report(build_report(name, store=Store(store), as_of=as_of, **kw), fmt, output)
+        gate = access(Store(store).path, f"report {name}")
+        report = build_report(name, store=Store(store), as_of=as_of, **kw)
+        _mask_report(report, gate)
+        gate.audit(details=None, report=name)
+        emit_report(report, fmt, output)
 
     command.__doc__ = doc
     report_app.command(name)(command)
@@ -76,14 +84,32 @@ for _name, _doc in [
     _report_command(_name, _doc)
 
 
-def _export(kind: str, store, output, as_of, channel, since, where, columns, encoding) -> None:
-    from ..report.exports import export_frame
+def _mask_report(report, gate) -> None:
+    """Reports carry names and values in some tables: mask them like any other output."""
+    for t in report.tables:
+        if "field" in t.frame.columns and {"old_value", "new_value"} & set(t.frame.columns):
+            t.frame = gate.mask_long(t.frame, "field", ["old_value", "new_value"])
+        elif "field" in t.frame.columns and "chosen" in t.frame.columns:
+            t.frame = gate.mask_long(t.frame, "field", ["chosen", "values"])
+        t.frame = gate.mask(t.frame)
+
+
+def _export(kind: str, store, output, as_of, channel, since, where, columns, encoding, purpose=None) -> None:
+    from ..report.exports import export_frame, filter_consent
     from ..report.writers import write_frame
 
+    gate = access(Store(store).path, f"export {kind}")
     df = export_frame(Store(store), kind, as_of=as_of, channel=channel, since=since, where=where,
                       columns=[c.strip() for c in columns.split(",")] if columns else None)
-    write_frame(df, output, encoding=encoding)
-    event("export", f"wrote {len(df)} {kind} to {output}", kind=kind, rows=len(df), output=output)
+    left_out = 0
+    if purpose:
+        df, left_out = filter_consent(Store(store), df, purpose, gate.policy)
+    write_frame(gate.mask(df), output, encoding=encoding)
+    gate.audit(records=len(df), customers=int(df["customer_id"].nunique()) if "customer_id" in df else None,
+               output=str(output), purpose=purpose)
+    note = f"; {left_out} customer(s) left out without consent for {purpose}" if purpose else ""
+    event("export", f"wrote {len(df)} {kind} to {output}{note}", kind=kind, rows=len(df), output=output,
+          left_out_without_consent=left_out if purpose else None)
 
 
 def _export_command(kind: str, doc: str):
@@ -96,8 +122,9 @@ def _export_command(kind: str, doc: str):
         where: Annotated[Optional[list[str]], typer.Option("--where", help="FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT")] = None,
         columns: Annotated[Optional[str], typer.Option("--columns", help="comma-separated columns to keep")] = None,
         encoding: Annotated[str, typer.Option("--encoding", help="CSV encoding; utf-8-sig opens in Excel")] = "utf-8-sig",
+        purpose: Annotated[Optional[str], typer.Option("--purpose", help="leave out customers without consent for it (marketing, email, sms, call)")] = None,
     ) -> None:
-        _export(kind, store, output, as_of, channel, since, where, columns, encoding)
+        _export(kind, store, output, as_of, channel, since, where, columns, encoding, purpose)
 
     command.__doc__ = doc
     export_app.command(kind)(command)
@@ -136,16 +163,21 @@ def show(customer_id: Annotated[str, typer.Argument(help="customer id (old ids r
     """One customer: the golden record, where each value came from, and its source records."""
     from ..merge.lookup import show_customer
 
+    gate = access(Store(store).path, "show")
     data = show_customer(Store(store), customer_id)
+    data["golden"] = gate.mask_record(data["golden"])
+    data["records"] = gate.mask(pd.DataFrame(data["records"])).to_dict("records") if data["records"] else []
+    data["conflicts"] = {f: (v if gate.may_see(f) else {"(masked)": sum(v.values(), [])})
+                         for f, v in data["conflicts"].items()}
+    gate.audit(customers=[data["customer_id"]])
     if fmt == "json":
         print_json(data)
         return
     if data["redirected_from"]:
         out.print(f"{data['redirected_from']} was merged into {data['customer_id']}")
-    rows = [{"field": f, "value": v, **({k: data["provenance"][f][k] for k in ("channel", "source_file", "source_row")}
+    rows = [{"field": f, "value": v, **({k: str(data["provenance"][f][k]) for k in ("channel", "source_file", "source_row")}
                                        if f in data["provenance"] else {})}
             for f, v in data["golden"].items() if v is not None]
-    import pandas as pd
     print_frame(pd.DataFrame(rows), title=f"customer {data['customer_id']}")
     for f, vals in data["conflicts"].items():
         out.print(f"conflict on {f}: " + "; ".join(f"{v} ({', '.join(r)})" for v, r in vals.items()), markup=False)
@@ -158,14 +190,19 @@ def history(customer_id: Annotated[str, typer.Argument(help="customer id or reco
     """Each change of each golden field: old value, new value, time, and the source that caused it."""
     from ..merge.lookup import customer_history
 
-    df = customer_history(Store(store), customer_id)
+    gate = access(Store(store).path, "history")
+    df = gate.mask_long(customer_history(Store(store), customer_id), "field", ["old_value", "new_value"])
+    gate.audit(customers=sorted(set(df["customer_id"])) or [customer_id])
     if fmt == "json":
         print_json(df.to_dict("records"))
     else:
         print_frame(df.drop(columns=["batch_id"]), title=f"history of {customer_id}", limit=500)
 
 
-def _show_decision(res, fmt) -> None:
+def _show_decision(res, fmt, store=None, command: str = "") -> None:
+    if store is not None:
+        access(Store(store).path, command).audit(customers=list(getattr(res, "customers", []) or []),
+                                                 records=getattr(res, "records_removed", None))
     if fmt == "json":
         print_json(res.as_dict())
     elif not STATE.quiet:
@@ -179,7 +216,7 @@ def link(a: Annotated[str, typer.Argument(help="record or customer id")],
     """Must-link: A and B are the same customer, now and in every later ingest."""
     from ..merge.decisions import link as do_link
 
-    _show_decision(do_link(Store(store), a, b, note), fmt)
+    _show_decision(do_link(Store(store), a, b, note), fmt, store, "link")
 
 
 @app.command()
@@ -189,7 +226,7 @@ def unlink(a: Annotated[str, typer.Argument(help="record or customer id")],
     """Cannot-link: A and B are different customers, now and in every later ingest."""
     from ..merge.decisions import unlink as do_unlink
 
-    _show_decision(do_unlink(Store(store), a, b, note), fmt)
+    _show_decision(do_unlink(Store(store), a, b, note), fmt, store, "unlink")
 
 
 @app.command()
@@ -199,7 +236,7 @@ def split(customer_id: Annotated[str, typer.Argument(help="customer id")], store
     """Undo a wrong merge (by default the last one), keeping the pieces apart for good."""
     from ..merge.decisions import split as do_split
 
-    _show_decision(do_split(Store(store), customer_id, records.split(",") if records else None), fmt)
+    _show_decision(do_split(Store(store), customer_id, records.split(",") if records else None), fmt, store, "split")
 
 
 @app.command()
@@ -208,7 +245,7 @@ def retire(inactive_since: Annotated[str, typer.Option("--inactive-since", help=
     """Mark customers with no new record since DATE as inactive (kept, not deleted)."""
     from ..merge.decisions import retire as do_retire
 
-    _show_decision(do_retire(Store(store), inactive_since), fmt)
+    _show_decision(do_retire(Store(store), inactive_since), fmt, store, "retire")
 
 
 @app.command()
@@ -268,7 +305,13 @@ def review_export(output: Annotated[str, typer.Option("--output", "-o", help="FI
     """Write the uncertain pairs, side by side, with a same/different/skip drop-down."""
     from ..merge.review import export_review
 
+    gate = access(Store(store).path, "review export")
+    if not gate.may_see("name"):
+        from ..errors import CustinfoError
+        raise CustinfoError(f"role '{gate.role.name}' may not see the personal data a review needs", key="--role",
+                            hint="run it as a role that sees confidential data, e.g. --role analyst")
     n = export_review(Store(store), output)
+    gate.audit(records=n, output=output)
     event("review_export", f"wrote {n} pair(s) to review to {output}", pairs=n, output=output)
 
 
@@ -278,7 +321,9 @@ def review_import(file: Annotated[str, typer.Argument(help="the filled-in review
     """Apply the decisions as must-link / cannot-link and re-cluster the customers they touch."""
     from ..merge.review import import_review
 
+    gate = access(Store(store).path, "review import")
     res = import_review(Store(store), file)
+    gate.audit(customers=sorted({x for a in res.applied for x in (a["record_a"], a["record_b"])}), file=file)
     for p in res.problems:
         event("review_problem", p, problem=p)
     if fmt == "json":
@@ -298,7 +343,9 @@ def forget(customer_id: Annotated[Optional[str], typer.Argument(help="customer i
     """Erase a person from every table and every older file; keep only a salted-hash tombstone."""
     from ..store.erase import forget as do_forget
 
+    gate = access(Store(store).path, "forget")
     receipt = do_forget(Store(store), customer_id, phone=phone, email=email)
+    gate.audit(customers=receipt.customers, records=receipt.records_removed, tables=receipt.rows_removed)
     _print_receipt(receipt, fmt)
 
 
@@ -315,7 +362,10 @@ def purge(older_than: Annotated[Optional[str], typer.Option("--older-than", help
         if not older_than:
             raise CustinfoError("no retention period given", key="--older-than",
                                 hint="pass --older-than 3y or set `retention:` in configs/security.yaml")
-    _print_receipt(do_purge(Store(store), str(older_than)), fmt)
+    gate = access(Store(store).path, "purge")
+    receipt = do_purge(Store(store), str(older_than))
+    gate.audit(customers=receipt.customers, records=receipt.records_removed, older_than=str(older_than))
+    _print_receipt(receipt, fmt)
 
 
 def _print_receipt(receipt, fmt) -> None:
@@ -326,3 +376,53 @@ def _print_receipt(receipt, fmt) -> None:
     out.print(f"{d['action']} receipt ({d['at']}): {len(d['customers'])} customer(s), {d['records_removed']} record(s)"
               f" removed; rows removed per table: {d['rows_removed']}; {d['files_vacuumed']} old file(s) vacuumed;"
               f" {d['tombstones']} tombstone key(s) kept", markup=False)
+
+
+@export_app.command("subject")
+def export_subject(customer_id: Annotated[str, typer.Argument(help="customer id")],
+                   output: Annotated[str, typer.Option("--output", "-o", help="FILE.json; - = stdout")],
+                   store: StoreOpt = None) -> None:
+    """Everything held about one person (their right to a copy), with provenance, as one JSON file."""
+    import json
+
+    from ..merge.lookup import subject_data
+    from ..security import secure_open
+
+    gate = access(Store(store).path, "export subject")
+    if not (gate.may_see("name") and gate.may_see("national_id")):
+        from ..errors import CustinfoError
+        raise CustinfoError(f"role '{gate.role.name}' may not export everything held about a person", key="--role",
+                            hint="a data subject request is answered by a role that sees all levels: --role admin --unmask")
+    data = subject_data(Store(store), customer_id)
+    gate.audit(customers=[data["customer_id"]], records=len(data["records"]), output=output)
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if output == "-":
+        print_json(data)
+    else:
+        with secure_open(output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        event("export", f"wrote everything held about {data['customer_id']} to {output}", output=output)
+
+
+@app.command()
+def audit(store: StoreOpt = None, since: Annotated[Optional[str], typer.Option("--since", help="DATE")] = None,
+          command: Annotated[Optional[str], typer.Option("--command", help="only this command")] = None,
+          fmt: FormatOpt = None) -> None:
+    """List the tamper-evident audit log and verify its hash chain (exit 3 if it was altered)."""
+    from ..errors import StoreError
+    from ..security import AuditLog
+
+    log = AuditLog(Store(store).path)
+    entries = log.entries(since=since, command=command)
+    check = log.verify()
+    if fmt == "json":
+        print_json({"entries": entries, "verify": check.to_dict()})
+    else:
+        rows = [{"seq": e["seq"], "ts": e["ts"], "user": e["user"], "role": e["role"], "command": e["command"],
+                 "customers": e.get("customers"), "records": e.get("records")} for e in entries]
+        print_frame(pd.DataFrame(rows), title="audit log", limit=1000)
+    if not check.ok:
+        raise StoreError("audit log does not verify: " + "; ".join(f"entry {s}: {w}" for s, w in check.problems[:5]),
+                         file=str(log.path), hint="the log was edited, truncated or reordered; keep this copy as evidence")
+    if fmt != "json" and not STATE.quiet:
+        out.print(f"audit log verified: {check.entries} entries, hash chain intact")

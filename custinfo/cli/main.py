@@ -53,10 +53,12 @@ def _root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only results and errors")] = False,
     log_format: Annotated[str, typer.Option("--log-format", help="text|json: json = one JSON line per event on stderr")] = "text",
     role: Annotated[Optional[str], typer.Option("--role", envvar="CUSTINFO_ROLE", help="who is asking: decides what is masked")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="show masked values (only roles allowed to; logged)")] = False,
 ) -> None:
     """custinfo: collect, clean, deduplicate and protect customer records.
 
-    Shared options (--debug, --quiet, --log-format, --role) may be given before or after the command.
+    Shared options (--debug, --quiet, --log-format, --role, --unmask) may be given before or after
+    the command.
     """
 
 

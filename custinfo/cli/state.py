@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from rich.console import Console
 
-FLAG_OPTIONS = {"--debug": "debug", "--quiet": "quiet", "-q": "quiet"}
+FLAG_OPTIONS = {"--debug": "debug", "--quiet": "quiet", "-q": "quiet", "--unmask": "unmask"}
 VALUE_OPTIONS = {"--log-format": "log_format", "--role": "role"}
 
 
@@ -23,6 +23,7 @@ class State:
     quiet: bool = False
     log_format: str = "text"
     role: str | None = None
+    unmask: bool = False
 
 
 STATE = State()
@@ -51,6 +52,12 @@ def lift_global_options(argv: list[str]) -> list[str]:
     if STATE.role is None:
         STATE.role = os.environ.get("CUSTINFO_ROLE") or None
     return rest
+
+
+def access(store_path, command: str):
+    """The role, masking and audit log of this command (see custinfo.access)."""
+    from ..access import Access
+    return Access(store_path, STATE.role, STATE.unmask, command)
 
 
 def event(name: str, message: str = "", **fields) -> None:

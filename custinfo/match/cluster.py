@@ -190,10 +190,16 @@ def _missing_record_pairs(a: np.ndarray, b: np.ndarray, node_of: np.ndarray, n_n
     return np.concatenate(idx), np.concatenate(ls), np.concatenate(rs)
 
 
-def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, *, threshold: float,
-            merge_threshold: float, cannot: tuple[np.ndarray, np.ndarray], max_nodes: int,
+def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, *, threshold: float, prior: float,
+            consistency: float, cannot: tuple[np.ndarray, np.ndarray], max_nodes: int,
             rescore: Rescore) -> Clustering:
-    """Cluster records given pair weights (log2 odds incl. prior); see the module docstring."""
+    """Cluster records given pair weights (log2 odds incl. `prior`); see the module docstring.
+
+    Links need weight >= threshold; inside a component, groups are judged by their Bayes factors
+    (weight - prior) against `consistency`: once records are linked, a pair that merely lacks shared
+    fields is no evidence against the cluster, while a contradiction is.
+    """
+    merge_threshold = consistency + prior
     g = node_graph(node_of, l, r, w)
     link = g.w >= threshold
     comp = connected_components(g.n_nodes, g.a[link], g.b[link])

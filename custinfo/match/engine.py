@@ -20,7 +20,8 @@ from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
 from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ScoredPairs
-from .score import bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
+from .score import (bayes_factor_weights, estimate_prior, estimate_u, evidence_mask, hold_below, probability,
+                    weight_of)
 from .settings import MatchSettings, load_settings
 
 
@@ -95,7 +96,8 @@ class Matcher:
         if s.estimate_prior and not trained:
             lam = estimate_prior(bf, total_pairs, lam)
         prior = math.log2(lam / (1 - lam))
-        return gam, bf + np.float32(prior), model, prior
+        w = hold_below(bf + np.float32(prior), evidence_mask(gam, s, model), s.threshold)
+        return gam, w, model, prior
 
     def _rescorer(self, con: duckdb.DuckDBPyConnection, model: MatchModel, prior: float):
         s = self.settings
@@ -104,7 +106,8 @@ class Matcher:
             con.register("rescore_pairs", pa.table({"l": l.astype(np.int32), "r": r.astype(np.int32)}))
             gam = compute_gammas(con, s, "rescore_pairs")
             con.unregister("rescore_pairs")
-            w = bayes_factor_weights(gam, s, model) + prior
+            w = bayes_factor_weights(gam, s, model) + np.float32(prior)
+            w = hold_below(w, evidence_mask(gam, s, model), s.threshold)
             return _align(l, r, gam.l, gam.r, w)
         return rescore
 
@@ -133,8 +136,8 @@ class Matcher:
 
     def _cluster(self, con, gam: Gammas, w: np.ndarray, node_of: np.ndarray, cannot, model, prior) -> Clustering:
         s = self.settings
-        return cluster(node_of, gam.l, gam.r, w, threshold=weight_of(s.threshold),
-                       merge_threshold=weight_of(s.consistency), cannot=cannot, max_nodes=s.max_component,
+        return cluster(node_of, gam.l, gam.r, w, threshold=weight_of(s.threshold), prior=prior,
+                       consistency=s.consistency, cannot=cannot, max_nodes=s.max_component,
                        rescore=self._rescorer(con, model, prior))
 
     # -- public API -----------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 Input columns come from `custinfo.normalize.normalize_frame`. Derived columns add what matching needs:
 order-free name keys (`name_letters`: the sorted letters of the pinyin, so 张伟 / Zhang Wei / Zhangwei /
 Wei Zhang agree), phone and email lists, and *shared* values: a phone, email or address used by several
-distinct names (a company switchboard, a family landline, an office) is split from the private ones so
-that agreeing on it counts for little. Term frequencies (`tf_<col>`) feed the term-frequency adjustment.
+distinct names is told apart from a private one: used by one name (private), by two (a couple's line,
+or one person whose name was mistyped: `*_pair`), or by `shared_min_names` or more (a company switchboard,
+a family landline, an office: `*_shared`), so that agreeing on it counts for as much as it says. Term frequencies (`tf_<col>`) feed the term-frequency adjustment.
 """
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ BASE_COLUMNS = (
     "company", "company_key", "title", "title_key", "country", "province", "city", "district", "address",
     "address_key", "postcode", "national_id", "qq", "wechat", "customer_ref",
 )
+
+def _strip_prefixes(col: str, prefixes: tuple[str, ...]) -> str:
+    """SQL: `col` without leading province, city and district (in that order, each if present)."""
+    expr = col
+    for p in prefixes:
+        expr = (f"CASE WHEN {p} IS NOT NULL AND starts_with({expr}, {p}) "
+                f"THEN substr({expr}, length({p}) + 1) ELSE {expr} END")
+    return f"nullif({expr}, '')"
+
 
 _ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
 
@@ -37,6 +47,8 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         " lambda t: t <> ''), lambda t: t[1])), ''), '')", ("name_pinyin",)),
     "name_len": ("length(name_key)", ("name_key",)),
     "email_local": ("nullif(split_part(lower(email), '@', 1), '')", ("email",)),
+    "address_tail": (_strip_prefixes("address_key", ("province", "city", "district")),
+                     ("address_key", "province", "city", "district")),
     "address_digits": ("nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')", ("address_key",)),
     "national_id_valid": (
         "CASE WHEN regexp_matches(national_id, '^[0-9]{17}[0-9Xx]$') THEN substr('10X98765432', CAST(1 + list_sum("
@@ -50,12 +62,13 @@ _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Derived from statistics over the whole set of records: value -> how many distinct names use it.
 _SHARED = {
-    "phones_private": "phones_list", "phones_shared": "phones_list", "mobiles_private": "phones_list",
-    "emails_private": "emails_list", "emails_shared": "emails_list", "address_key_names": "address_key",
+    "phones_private": "phones_list", "phones_pair": "phones_list", "phones_shared": "phones_list",
+    "mobiles_private": "phones_list", "emails_private": "emails_list", "emails_pair": "emails_list",
+    "emails_shared": "emails_list", "address_key_names": "address_key",
     "address_key_shared": "address_key",
 }
-LIST_COLUMNS = frozenset({"phones_list", "emails_list", "mobiles_list", "phones_private", "phones_shared",
-                          "mobiles_private", "emails_private", "emails_shared"})
+LIST_COLUMNS = frozenset({"phones_list", "emails_list", "mobiles_list", "phones_private", "phones_pair",
+                          "phones_shared", "mobiles_private", "emails_private", "emails_pair", "emails_shared"})
 DERIVED_COLUMNS = tuple(_STAGE1) + tuple(_STAGE2) + tuple(_SHARED)
 
 
@@ -128,9 +141,10 @@ def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pat
         wanted = [c for c in shared if _SHARED[c] == lst]
         if not wanted:
             continue
-        aggs = {f"{prefix}_private": f"list(v) FILTER (WHERE n < {k})",
+        aggs = {f"{prefix}_private": "list(v) FILTER (WHERE n <= 1)",
+                f"{prefix}_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k})",
                 f"{prefix}_shared": f"list(v) FILTER (WHERE n >= {k})",
-                "mobiles_private": f"list(v) FILTER (WHERE n < {k} AND regexp_matches(v, '{pat}'))"}
+                "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))"}
         sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
             WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),

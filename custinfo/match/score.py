@@ -37,6 +37,24 @@ def bayes_factor_weights(gam: Gammas, settings: MatchSettings, model: MatchModel
     return total
 
 
+def evidence_mask(gam: Gammas, settings: MatchSettings, model: MatchModel) -> np.ndarray:
+    """Pairs with identifying evidence: a level of an `evidence` comparison worth >= evidence_min_weight."""
+    if not settings.evidence:
+        return np.ones(len(gam), dtype=bool)
+    has = np.zeros(len(gam), dtype=bool)
+    for j, comp in enumerate(settings.comparisons):
+        if comp.name in settings.evidence:
+            strong = model.weights(comp) >= settings.evidence_min_weight
+            strong &= np.array([not lv.is_null for lv in comp.levels])
+            has |= strong[gam.g[:, j]]
+    return has
+
+
+def hold_below(weight: np.ndarray, ok: np.ndarray, threshold: float) -> np.ndarray:
+    """Weights of pairs lacking evidence, held half a bit below the link threshold (the review band)."""
+    return np.where(ok, weight, np.minimum(weight, np.float32(weight_of(threshold) - 0.5))).astype(np.float32)
+
+
 def tf_adjustment(u: float, tf: float, tf_minimum: float) -> float:
     return math.log2(u / max(tf, tf_minimum))
 

@@ -21,6 +21,7 @@ LEVEL_KINDS = ("null", "exact", "any_shared", "jaro_winkler", "jaro", "levenshte
                "token_jaccard", "contains", "sql", "else")
 _THRESHOLD_KINDS = {"jaro_winkler": (0.0, 1.0), "jaro": (0.0, 1.0), "token_jaccard": (0.0, 1.0),
                     "levenshtein": (0, 50), "damerau_levenshtein": (0, 50)}
+_LEVEL_KEYS = {"label", "kind", "column", "columns", "threshold", "sql", "where", "m", "u", "tf", "fixed"}
 _PAIR_COL = re.compile(r"\b([a-z][a-z0-9_]*?)_(l|r)\b")
 _KEY = re.compile(r"^([a-z][a-z0-9_]*)(?:\[:(\d+)\])?$")
 
@@ -104,12 +105,14 @@ class MatchSettings:
     u_pseudo_pairs: int = 20_000
     seed: int = 42
     threshold: float = 0.9
-    consistency: float = 0.5
+    consistency: float = 0.0  # bits: mean Bayes factor (no prior) a group needs with another to join it
+    evidence: tuple[str, ...] = ()
+    evidence_min_weight: float = 4.0
     max_component: int = 300
     review_low: float = 0.3
     review_high: float = 0.9
     mobile_pattern: str = r"^\+861[3-9][0-9]{9}$"
-    shared_min_names: int = 2
+    shared_min_names: int = 3
     tf_minimum: float = 1e-6
     em_max_iterations: int = 50
     em_tolerance: float = 1e-4
@@ -162,9 +165,12 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
              "review", "em", "description"}
     problems += [f"{k}: unknown key (known: {', '.join(sorted(known))})" for k in data if k not in known]
     comparisons = _parse_comparisons(data.get("comparisons"), problems)
+    names = {c.name for c in comparisons}
     blocking = data.get("blocking") or {}
     rules = _parse_rules(blocking.get("rules"), problems)
     kw = _parse_scalars(data, problems)
+    problems += [f"clustering.evidence: '{e}' is not a comparison (known: {', '.join(sorted(names))})"
+                 for e in kw["evidence"] if e not in names]
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the match settings", problems=problems, file=source,
                           hint="fix each key listed; configs/match.yaml documents every key")
@@ -206,11 +212,11 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
         "u_pseudo_pairs": _num(ue, "pseudo_pairs", "u_estimation", 20_000, 0, 1e12, problems, True),
         "seed": _num(ue, "seed", "u_estimation", 42, 0, 2**31, problems, True),
         "threshold": _num(cl, "threshold", "clustering", 0.9, 1e-9, 1 - 1e-9, problems),
-        "consistency": _num(cl, "consistency", "clustering", 0.5, 1e-9, 1 - 1e-9, problems),
+        "consistency": _num(cl, "consistency", "clustering", 0.0, -100, 100, problems),
         "max_component": _num(cl, "max_component", "clustering", 300, 3, 100_000, problems, True),
         "review_low": _num(rv, "low", "review", 0.3, 0.0, 1.0, problems),
         "review_high": _num(rv, "high", "review", 0.9, 0.0, 1.0, problems),
-        "shared_min_names": _num(feat, "shared_min_names", "features", 2, 2, 1_000_000, problems, True),
+        "shared_min_names": _num(feat, "shared_min_names", "features", 3, 2, 1_000_000, problems, True),
         "tf_minimum": _num(feat, "tf_minimum", "features", 1e-6, 1e-12, 1.0, problems),
         "em_max_iterations": _num(em, "max_iterations", "em", 50, 1, 10_000, problems, True),
         "em_tolerance": _num(em, "tolerance", "em", 1e-4, 1e-12, 1.0, problems),
@@ -221,6 +227,12 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
         kw["mobile_pattern"] = str(pattern)
     except re.error as exc:
         problems.append(f"features.mobile_pattern: not a valid regular expression ({exc})")
+    kw["evidence_min_weight"] = _num(cl, "evidence_min_weight", "clustering", 4.0, -100, 100, problems)
+    ev = cl.get("evidence") or []
+    if not isinstance(ev, list) or not all(isinstance(x, str) for x in ev):
+        problems.append("clustering.evidence: expected a list of comparison names")
+        ev = []
+    kw["evidence"] = tuple(ev)
     if kw["review_low"] > kw["review_high"]:
         problems.append(f"review: low ({kw['review_low']}) must not exceed high ({kw['review_high']})")
     return kw
@@ -264,6 +276,10 @@ def _parse_level(lv, where: str, problems: list[str]) -> Level | None:
         problems.append(f"{where}: expected a mapping with label and kind")
         return None
     kind, label = lv.get("kind"), str(lv.get("label") or "")
+    unknown = sorted(set(map(str, lv)) - _LEVEL_KEYS)
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_LEVEL_KEYS))};"
+                        " quote a label holding a comma)")
     if not label:
         problems.append(f"{where}.label: missing; name the level (e.g. 'exact')")
     if kind not in LEVEL_KINDS:

@@ -68,3 +68,29 @@ def customer_history(store: Store, ref: str) -> pd.DataFrame:
     cols = ["changed_at", "customer_id", "field", "old_value", "new_value", "reason", "channel",
             "source_file", "source_row", "record_id", "batch_id"]
     return hist[cols].sort_values("changed_at", kind="stable").reset_index(drop=True)
+
+
+def subject_data(store: Store, ref: str) -> dict:
+    """Everything held about one person: golden record with provenance, every source record with its
+    raw and extra values, history, consents, decisions and quarantined rows that share an identifier."""
+    m = store.manifest()
+    shown = show_customer(store, ref)
+    cid = shown["customer_id"]
+    mem = store.frame("membership", manifest=m)
+    rids = set(mem.loc[mem["customer_id"] == cid, "record_id"])
+    recs = store.frame("records", manifest=m)
+    recs = recs[recs["record_id"].isin(rids)]
+    full = []
+    for r in recs.to_dict("records"):
+        r = _clean(r)
+        for k in ("raw", "extra"):
+            r[k] = json.loads(r[k]) if r.get(k) else {}
+        full.append(r)
+    cons = store.frame("consents", manifest=m)
+    decs = store.frame("decisions", manifest=m)
+    decs = decs[decs["a"].isin(rids) | decs["b"].isin(rids)]
+    return {"customer_id": cid, "generated_for": "data subject access request",
+            "golden": shown["golden"], "provenance": shown["provenance"], "conflicts": shown["conflicts"],
+            "records": full, "history": [_clean(h) for h in customer_history(store, cid).to_dict("records")],
+            "consents": [_clean(c) for c in cons[cons["record_id"].isin(rids)].to_dict("records")],
+            "decisions": [_clean(d) for d in decs.to_dict("records")]}

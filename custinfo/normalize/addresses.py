@@ -82,6 +82,7 @@ class _Gazetteer:
         self.district_count = Counter(self.name[c] for c in self.name if len(c) == 6)
 
     def province(self, text: str) -> str | None:
+        """Two-digit code of a province written in full, short, abbreviated or in pinyin."""
         if text in _ABBREVIATIONS:
             return _ABBREVIATIONS[text]
         key = re.sub(r"[\s_-]|province|city|municipality|sar|autonomousregion", "", text.lower())

@@ -237,6 +237,7 @@ def _dates(f: SourceFrame, opts: NormalizeOptions) -> None:
     tomorrow = dt.date.today() + dt.timedelta(days=1)
 
     def stamps(values: list) -> np.ndarray:
+        """Fast path for created_at: a naive ISO datetime, else an ISO date."""
         out = fast.iso_datetimes(values)
         return np.where(missing(out), fast.iso_dates(values, latest=tomorrow), out).astype(object)
 

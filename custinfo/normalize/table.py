@@ -24,6 +24,7 @@ class SourceFrame:
         self.issues: list[np.ndarray] = []
 
     def has(self, column: str) -> bool:
+        """True when the source frame has this column."""
         return column in self.df.columns
 
     def codes(self, column: str) -> tuple[np.ndarray, list]:
@@ -37,6 +38,7 @@ class SourceFrame:
         return np.asarray(codes, dtype=np.int64), list(uniques)
 
     def nones(self) -> np.ndarray:
+        """A per-row column of None."""
         return np.full(self.n, None, dtype=object)
 
     def add_issues(self, arr: np.ndarray) -> None:

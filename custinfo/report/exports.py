@@ -67,3 +67,20 @@ def apply_where(df: pd.DataFrame, where: list[str]) -> pd.DataFrame:
 
 
 __all__ = ["export_frame", "apply_where", "KINDS", "GOLDEN_FIELDS"]
+
+
+def filter_consent(store: Store, df: pd.DataFrame, purpose: str, policy) -> tuple[pd.DataFrame, int]:
+    """Customers (rows with `customer_id`) who may be used for `purpose`; and how many were left out."""
+    from ..security import has_consent
+    from ..security.policy import PURPOSES
+
+    if purpose not in PURPOSES:
+        raise CustinfoError(f"unknown purpose '{purpose}'", key="--purpose", hint=f"use one of: {', '.join(PURPOSES)}")
+    cons = store.frame("consents")
+    mem = store.frame("membership")
+    cons = cons.merge(mem, on="record_id", how="inner")
+    cons["granted"] = cons["granted"] == "true"
+    cons["at"] = pd.to_datetime(cons["at"], utc=True, errors="coerce", format="mixed")
+    ok = has_consent(cons, df["customer_id"], purpose, policy=policy)
+    keep = df["customer_id"].map(ok).fillna(False).astype(bool)
+    return df[keep].reset_index(drop=True), int((~keep).sum())
