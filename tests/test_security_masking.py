@@ -206,3 +206,21 @@ def test_unknown_columns_are_general_but_secrets_inside_redacted():
     out, report = mask_frame(df, POLICY, "viewer")
     assert out.loc[0, "segment"] == "VIP" and CARD not in out.loc[0, "会员备注"]
     assert report.to_dict()["secrets_redacted"] == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(
+    st.none(), st.text(max_size=12),
+    st.from_regex(r"(\+86|0086|86)?1[3-9][0-9]{9}", fullmatch=True),
+    st.from_regex(r"[a-z.,;]{1,6}@[a-z@]{1,6}\.com", fullmatch=True),
+    st.from_regex(r"[0-9]{17}[0-9Xx]", fullmatch=True),
+    st.from_regex(r"(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}", fullmatch=True),
+    st.text(alphabet="张王李小明伟娜 \u3000", min_size=1, max_size=5),
+), max_size=10), st.sampled_from(["phone", "email", "national_id", "date", "name", "hide"]))
+def test_vectorized_masks_give_exactly_what_the_scalar_masks_give(values, kind):
+    from custinfo.security.masking import _mask_column
+
+    df = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    got, _ = _mask_column(df, "c", kind)
+    want = [mask_value(kind, v) for v in values]
+    assert [None if v is None or v is pd.NA or v != v else v for v in got] == want
