@@ -19,6 +19,7 @@ import fcntl
 import getpass
 import hashlib
 import json
+import numbers
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ class AuditLog:
             "pid": os.getpid(),
             "command": command,
             "customers": _customers_field(customers),
-            "records": records,
+            "records": int(records) if records is not None else None,
             "details": details or {},
             "prev_hash": last["hash"] if last else GENESIS,
         }
@@ -224,8 +225,8 @@ class AuditLog:
 def _customers_field(customers: Iterable[str] | int | None) -> dict[str, Any]:
     if customers is None:
         return {"count": 0, "ids": []}
-    if isinstance(customers, int):
-        return {"count": customers, "ids": []}
+    if isinstance(customers, numbers.Integral):  # numpy integers too
+        return {"count": int(customers), "ids": []}
     ids = [str(c) for c in customers]
     return {"count": len(ids), "ids": ids[:MAX_LISTED_CUSTOMERS],
             "truncated": len(ids) > MAX_LISTED_CUSTOMERS}
