@@ -549,6 +549,12 @@ def test_unknown_sheet_name_is_an_input_error_listing_the_sheets():
     assert "Customers" in err.message and "'客户'" in err.hint
 
 
+def test_hidden_sheet_is_skipped_unless_named():
+    assert [s.sheet for s in read("hidden_sheet_with_old_copy.xlsx")] == ["客户"]
+    named = read("hidden_sheet_with_old_copy.xlsx", sheets=["旧版备份"])
+    assert records(named[0]) == [{"姓名": "张伟", "手机": "13800138001"}]
+
+
 def test_merged_header_cell_names_each_column_it_spans():
     sd = read_one("merged_header_cells.xlsx")
     assert sd.header == ["姓名", "电话", "电话_2", "邮箱"]

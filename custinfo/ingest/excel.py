@@ -42,7 +42,7 @@ def is_excel_bytes(data: bytes) -> bool:
 
 
 def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) -> Iterator[RawSheet]:
-    """Every worksheet of the workbook (or the ones named in `sheets`), in workbook order.
+    """Every visible worksheet of the workbook (or the ones named in `sheets`), in workbook order.
 
     One sheet at a time, so that a workbook of several large sheets never holds them all as
     python objects at once. Raises InputError for a file that is not a workbook, is
@@ -59,12 +59,14 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
 
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = [m.name for m in wb.sheets_metadata
-                 if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        worksheets = [m for m in wb.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        names = [m.name for m in worksheets]
+        visible = [m.name for m in worksheets if m.visible == python_calamine.SheetVisibleEnum.Visible]
     except BaseException as exc:  # calamine raises its own types, and pyo3 panics
         _reraise_interrupts(exc)
         raise _damaged(file, exc) from None
-    wanted = _select_sheets(names, sheets, file)
+    # Hidden sheets are what the user does not see (old copies, lookup lists): only when named.
+    wanted = _select_sheets(names, sheets, file) if sheets else visible
     for name in wanted:
         try:
             sheet = wb.get_sheet_by_name(name)
@@ -85,9 +87,7 @@ def _rows_as_text(values: list[list[object]]) -> list[list[str | None]]:
     return values  # type: ignore[return-value]
 
 
-def _select_sheets(names: list[str], wanted: list[str] | None, file: str) -> list[str]:
-    if not wanted:
-        return names
+def _select_sheets(names: list[str], wanted: list[str], file: str) -> list[str]:
     by_folded = {n.strip().casefold(): n for n in names}
     out = []
     for w in wanted:
@@ -106,7 +106,7 @@ def _refuse_foreign_zip(data: bytes, file: str) -> None:
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise InputError(f"the workbook is damaged (a broken zip archive: {exc})", file=file,
                          hint=_RESAVE_HINT + "; if it was downloaded, download it again") from None
-    if not names & {"xl/workbook.xml", "xl/workbook.bin"}:
+    if not names & {"xl/workbook.xml", "xl/workbook.bin", "content.xml"}:  # xlsx, xlsb, ods
         raise InputError("a zip archive, not an Excel workbook", file=file,
                          hint="unzip it and read the files inside")
 

@@ -17,9 +17,11 @@ Excel specifics:
   sub-header is a known name. A merged title row spanning the whole table is never a group;
 - a value merged over several *data* rows (a company cell spanning its contacts) applies to
   each of those rows; data cells merged across columns are not copied sideways;
-- every worksheet that holds data is read; when some sheets have a recognisable header
-  (at least one known name) the sheets without one (lookup lists, notes, pivot sheets) are
-  skipped. When none has, all non-empty sheets are returned and the caller decides.
+- every visible worksheet that holds data is read (a hidden one only when named in
+  `sheets`: it is usually an old copy or a lookup list). When some sheets have a
+  recognisable header (at least one known name) the sheets without one (lookup lists,
+  notes, pivot sheets) are skipped; when none has, all non-empty sheets are returned and
+  the caller decides.
 """
 from __future__ import annotations
 

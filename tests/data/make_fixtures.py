@@ -194,6 +194,19 @@ def second_sheet_is_lookup_list() -> None:
     save(wb, "second_sheet_is_lookup_list.xlsx")
 
 
+def hidden_sheet_with_old_copy() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    ws.append(["姓名", "手机"])
+    ws.append(["张伟", 13800138000])
+    old = wb.create_sheet("旧版备份")
+    old.append(["姓名", "手机"])
+    old.append(["张伟", 13800138001])
+    old.sheet_state = "hidden"
+    save(wb, "hidden_sheet_with_old_copy.xlsx")
+
+
 def merged_header_cells() -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -309,6 +322,7 @@ def main() -> None:
     two_sheets_one_empty()
     second_sheet_is_lookup_list()
     merged_header_cells()
+    hidden_sheet_with_old_copy()
     two_row_header_merged_group()
     mobile_stored_as_number()
     excel_dates()
