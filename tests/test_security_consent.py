@@ -105,3 +105,11 @@ def test_row_without_dates_gets_ingest_time_or_now():
                                         ("", None), (None, None), ("maybe", None)])
 def test_yes_no_values(value, want):
     assert yes_no(value) is want
+
+
+def test_customer_id_column_only_when_the_rows_have_one():
+    with_ids = records(rows(consent_email=["Y"]))
+    assert list(with_ids.columns[:2]) == ["record_id", "customer_id"]
+    df = pd.DataFrame({"record_id": ["R1"], "consent_email": ["Y"]})
+    without = consent_records(df, "crm", "c.csv", "B")
+    assert "customer_id" not in without.columns and without["record_id"].tolist() == ["R1"]

@@ -18,8 +18,7 @@ import pandas as pd
 
 from .policy import PURPOSES, ConsentColumn, ConsentPolicy, SecurityPolicy
 
-RECORD_COLUMNS = ["record_id", "customer_id", "purpose", "granted", "at", "channel", "source_file",
-                  "batch_id", "basis"]
+RECORD_COLUMNS = ["record_id", "purpose", "granted", "at", "channel", "source_file", "batch_id", "basis"]
 DEFAULT_CONSENT = {"marketing": False, "email": True, "sms": True, "call": True}
 _DEFAULT_POLICY = ConsentPolicy(
     columns=(ConsentColumn("consent_email", ("email",), "grant"),
@@ -50,7 +49,8 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
                     ) -> pd.DataFrame:
     """Consent records of normalized rows: one per row and purpose that says something.
 
-    ``df`` needs ``record_id``; ``customer_id`` is carried when present. ``at`` is the row's
+    ``df`` needs ``record_id``; a ``customer_id`` column is added after it only when ``df`` has
+    one (so a join with membership does not meet an empty twin). ``at`` is the row's
     ``created_at`` when it parses, else ``ingested_at``, else now (UTC).
     """
     cp = _consent_policy(policy)
@@ -61,7 +61,7 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
         parts += _from_notes(df["notes"], cp.notes)
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return _empty_records()
+        return _empty_records(with_customer="customer_id" in df.columns)
     long = pd.concat(parts)
     long["row"] = long.index
     grouped = long.groupby(["row", "purpose"], sort=True).agg(
@@ -70,7 +70,6 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
     rows = grouped["row"]
     out = pd.DataFrame({
         "record_id": df.loc[rows, "record_id"].to_numpy() if "record_id" in df.columns else rows.to_numpy(),
-        "customer_id": (df.loc[rows, "customer_id"].to_numpy() if "customer_id" in df.columns else None),
         "purpose": grouped["purpose"].to_numpy(),
         "granted": grouped["granted"].astype(bool).to_numpy(),
         "at": at.loc[rows].to_numpy(),
@@ -78,7 +77,9 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
         "basis": grouped["basis"].to_numpy(),
     })
     out["at"] = pd.to_datetime(out["at"], utc=True)
-    return out[RECORD_COLUMNS]
+    if "customer_id" in df.columns:
+        out.insert(1, "customer_id", df.loc[rows, "customer_id"].to_numpy())
+    return out
 
 
 def _consent_policy(policy: SecurityPolicy | ConsentPolicy | None) -> ConsentPolicy:
@@ -87,8 +88,9 @@ def _consent_policy(policy: SecurityPolicy | ConsentPolicy | None) -> ConsentPol
     return policy.consent if isinstance(policy, SecurityPolicy) else policy
 
 
-def _empty_records() -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series(dtype=object) for c in RECORD_COLUMNS})
+def _empty_records(with_customer: bool) -> pd.DataFrame:
+    cols = RECORD_COLUMNS[:1] + ["customer_id"] * with_customer + RECORD_COLUMNS[1:]
+    out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     out["granted"] = out["granted"].astype(bool)
     out["at"] = pd.to_datetime(out["at"], utc=True)
     return out
