@@ -107,7 +107,8 @@ def _rewrite_without(store: Store, txn, m: dict, ids: set[str], rids: set[str], 
             if col in df:
                 keep &= ~df[col].isin(rids)
         if pattern is not None and name in ("quarantine", "history"):
-            text = df.astype(str).agg(" ".join, axis=1) if len(df) else pd.Series(dtype=str)
+            cells = df.astype(object).where(df.notna(), "").astype(object)
+            text = cells.map(str).agg(" ".join, axis=1) if len(df) else pd.Series(dtype=object)
             keep &= ~text.str.contains(pattern)
         if (~keep).any():
             removed[name] = int((~keep).sum())
@@ -116,19 +117,14 @@ def _rewrite_without(store: Store, txn, m: dict, ids: set[str], rids: set[str], 
 
 
 def _tombstone(store: Store, gone: pd.DataFrame, ids: set[str]) -> int:
-    try:
-        from ..security.tombstone import Tombstones, tombstone_keys
-    except ImportError:  # pragma: no cover - security module missing
-        return 0
-    keys: set[str] = set()
-    for rec in gone.itertuples(index=False):
-        for phone in (rec.phones or "").split(","):
-            keys |= set(tombstone_keys(phone=phone or None))
-        for mail in (rec.emails or "").split(","):
-            keys |= set(tombstone_keys(email=mail or None))
-        keys |= set(tombstone_keys(national_id=rec.national_id))
+    """Salted hashes of the person's phones, emails and ID number; never the values themselves."""
+    from ..security import Tombstones
+
+    tomb = Tombstones(store.path)
+    keys = tomb.keys_for(phone=list(gone["phones"].dropna()), email=list(gone["emails"].dropna()),
+                         national_id=list(gone["national_id"].dropna()))
     if keys:
-        Tombstones(store.path).add(sorted(keys), reason="forget", customer_id=",".join(sorted(ids)))
+        tomb.add(keys, reason="erasure request", customer_id=",".join(sorted(ids)))
     return len(keys)
 
 
