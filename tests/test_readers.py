@@ -208,6 +208,19 @@ def test_quoted_multiline_notes_row_numbers_are_the_line_where_the_record_starts
     assert rows[3]["Name"] == "Zhao Lei"
 
 
+def test_multiline_values_stay_on_the_fast_path(monkeypatch):
+    monkeypatch.setattr(readers, "_read_text_exact", lambda *a, **k: pytest.fail("slow path used"))
+    assert list(read_one("quoted_multiline_notes.csv").row_numbers) == [2, 4, 5, 8]
+
+
+def test_header_cell_with_a_line_break_is_one_name_and_rows_keep_their_lines(tmp_path):
+    path = tmp_path / "alt_enter_header.csv"
+    path.write_text('Name,"Mobile\n(main)",Notes\nZhang Wei,13800138000,"a\nb"\n\nLi Na,13900139000,c\n')
+    sd = read_file(path)[0]
+    assert sd.header == ["Name", "Mobile (main)", "Notes"] and sd.header_row == 1
+    assert list(sd.row_numbers) == [3, 6]
+
+
 def test_row_with_too_many_fields_names_the_row_and_hints_at_quoting():
     err = input_error("ragged_row_too_many_fields.csv")
     assert err.row == 3
@@ -648,3 +661,8 @@ def test_any_table_written_by_the_csv_module_reads_back_at_its_true_lines(rows, 
     assert list(sd.row_numbers) == lines
     exact = readers._read_text_exact(text, "utf-8", delim, shown="t.csv", base="t.csv", opts=opts)
     assert records(exact) == expected and list(exact.row_numbers) == lines
+    if "\r" not in text.replace("\r\n", ""):  # only lone CRs need the exact path
+        fast = readers._read_text_fast(text.encode(), text, "utf-8", delim, shown="t.csv", base="t.csv",
+                                       opts=opts)
+        assert fast is not None
+        assert records(fast) == expected and list(fast.row_numbers) == lines

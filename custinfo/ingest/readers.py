@@ -504,8 +504,8 @@ def _read_text_exact(text: str, used: str, delim: str, *, shown: str, base: str,
                      opts: _HeaderOptions) -> SheetData:
     """Parse with the csv module, tracking the line where each record starts.
 
-    Used when the fast path can't be sure of row numbers (quoted values with line breaks,
-    old Mac line ends) or when rows have a different number of fields than the header.
+    Used when the fast path can't be sure of row numbers (multi-line values with unclean
+    quoting, old Mac line ends) or when rows have a different number of fields than the header.
     """
     with _gc_paused():
         return _read_text_exact_rows(text, used, delim, shown=shown, base=base, opts=opts)
@@ -553,17 +553,18 @@ def _read_text_exact_rows(text: str, used: str, delim: str, *, shown: str, base:
 
 def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str, base: str,
                     opts: _HeaderOptions) -> SheetData | None:
-    """Parse with pyarrow when every record is one line; None when the exact path is needed.
+    """Parse with pyarrow; None when the exact path is needed.
 
-    Row numbers come from the positions of the line breaks, which is exact as long as no
-    quoted value spans lines (checked: a line break after an odd number of quotes) and
-    lines end in LF or CRLF.
+    Row numbers come from the positions of the line breaks that end records: every line
+    break when no quoted value spans lines, else the ones after an even number of quotes,
+    which is exact when the quoting is clean (checked). Lines must end in LF or CRLF.
     """
     buf = _utf8_bytes(data, text, used)
     arr = np.frombuffer(buf, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
-    if not _one_line_per_record(arr, newlines):
+    layout = _record_layout(arr, delim)
+    if layout is None:
         return None
+    starts, lines, lengths, multiline = layout
     head_rows, head_numbers = _head_records(text, delim, opts, shown)
     if not any(any(r) for r in head_rows):
         return None  # let the exact path report the empty file
@@ -571,9 +572,15 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
     header_line = head_numbers[idx]
     names = [clean_header(c) for c in head_rows[idx]]
     width = len(names)
-    row_numbers = _nonblank_lines_after(arr, newlines, header_line)
-    offset = int(newlines[header_line - 1]) + 1 if header_line <= len(newlines) else len(buf)
-    table = _arrow_table(buf, offset, width, delim, expected_rows=len(row_numbers))
+    h = int(np.searchsorted(lines, header_line))
+    if h >= len(lines) or lines[h] != header_line:
+        return None  # the csv module and the layout disagree: trust the csv module
+    row_numbers = lines[h + 1:][lengths[h + 1:] > 0]
+    if not len(row_numbers):  # only the header (pyarrow refuses an empty input)
+        return _assemble(names, _columns_from_rows([], width), row_numbers, file=base, sheet=None,
+                         header_row=header_line, encoding=used)
+    offset = int(starts[h + 1])
+    table = _arrow_table(buf, offset, width, delim, expected_rows=len(row_numbers), multiline=multiline)
     if table is None:
         return None
     if table.num_columns > width:
@@ -594,46 +601,69 @@ def _utf8_bytes(data: bytes, text: str, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _one_line_per_record(arr: np.ndarray, newlines: np.ndarray) -> bool:
-    """No line break inside quotes (an odd count of quotes before it) and no lone CR."""
-    quotes = np.flatnonzero(arr == 34)
-    if quotes.size and (quotes.size % 2 or np.any(np.searchsorted(quotes, newlines) & 1)):
-        return False
+def _record_layout(arr: np.ndarray, delim: str):
+    """(start offset, start line, length without the line end) of every record, and whether
+    any record spans lines; None when that can't be told from the bytes alone.
+
+    A line break ends a record unless it sits inside quotes: after an odd number of quote
+    characters. That count is only meaningful when quotes open at a field's start, close at
+    its end and are doubled inside, so a file with multi-line values must pass that check.
+    Lone CRs (old Mac files) are left to the exact path.
+    """
+    newlines = np.flatnonzero(arr == 10)
     returns = np.count_nonzero(arr == 13)
-    return not returns or returns == np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13)
-
-
-def _nonblank_lines_after(arr: np.ndarray, newlines: np.ndarray, header_line: int) -> np.ndarray:
-    """1-based numbers of the non-empty lines after `header_line` (what pyarrow makes rows of)."""
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(arr)]))
+    if returns and returns != np.count_nonzero(arr[newlines[newlines > 0] - 1] == 13):
+        return None
+    quotes = np.flatnonzero(arr == 34)
+    inside = np.zeros(len(newlines), dtype=bool)
+    if quotes.size:
+        if quotes.size % 2:
+            return None
+        inside = (np.searchsorted(quotes, newlines) & 1).astype(bool)
+        if inside.any() and not _clean_quoting(arr, quotes, ord(delim)):
+            return None
+    ends = np.concatenate((newlines[~inside], [len(arr)]))
+    starts = np.concatenate(([0], newlines[~inside] + 1))
+    lines = np.concatenate(([1], np.flatnonzero(~inside) + 2)).astype(np.int64)
     lengths = ends - starts
     nonempty = lengths > 0
     has_cr = np.zeros(len(lengths), dtype=bool)
     has_cr[nonempty] = arr[ends[nonempty] - 1] == 13
-    lengths = lengths - has_cr
-    after = np.arange(header_line, len(starts), dtype=np.int64)  # 0-based index of each later line
-    return after[lengths[header_line:] > 0] + 1
+    return starts, lines, lengths - has_cr, bool(inside.any())
 
 
-def _arrow_table(buf: bytes, offset: int, width: int, delim: str, *, expected_rows: int):
+def _clean_quoting(arr: np.ndarray, quotes: np.ndarray, delim: int) -> bool:
+    """Every opening quote starts a field and every closing quote ends one ("" pairs allowed)."""
+    n = len(arr)
+    before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 10)
+    after = np.where(quotes < n - 1, arr[np.minimum(quotes + 1, n - 1)], 10)
+
+    def edge(b: np.ndarray) -> np.ndarray:
+        return (b == delim) | (b == 10) | (b == 13) | (b == 34)
+
+    opening = np.arange(len(quotes)) % 2 == 0
+    return bool(np.all(np.where(opening, edge(before), edge(after))))
+
+
+def _arrow_table(buf: bytes, offset: int, width: int, delim: str, *, expected_rows: int,
+                 multiline: bool = False):
     """All rows after the header as string columns, or None when the rows are not all alike.
 
     Rows wider than the header are allowed when every row has the same width: exports
     that end each data row with a delimiter. Their extra fields are checked by the caller.
     """
-    table, problems = _arrow_parse(buf, offset, width, delim)
+    table, problems = _arrow_parse(buf, offset, width, delim, multiline)
     if table is not None and problems:
         widths = {getattr(p, "actual_columns", 0) for p in problems}
         if min(widths) <= width:
             return None  # short rows: the exact path pads them
-        table, problems = _arrow_parse(buf, offset, max(widths), delim)
+        table, problems = _arrow_parse(buf, offset, max(widths), delim, multiline)
     if table is None or problems or table.num_rows != expected_rows:
         return None
     return table
 
 
-def _arrow_parse(buf: bytes, offset: int, width: int, delim: str):
+def _arrow_parse(buf: bytes, offset: int, width: int, delim: str, multiline: bool):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -649,7 +679,7 @@ def _arrow_parse(buf: bytes, offset: int, width: int, delim: str):
             pa.BufferReader(pa.py_buffer(buf).slice(offset)),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                             newlines_in_values=False, ignore_empty_lines=True,
+                                             newlines_in_values=multiline, ignore_empty_lines=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  null_values=[""], strings_can_be_null=True,
