@@ -101,7 +101,7 @@ def read_file(path: str | Path, *, encoding: str | None = None, header_row: int 
     suffix = "" if is_stdin else Path(path).suffix.lower()
     if is_excel_bytes(data) or suffix in EXCEL_SUFFIXES:
         return _read_excel(data, shown=shown, base=base, opts=opts, sheets=sheets)
-    if suffix == ".xls" and data.lstrip()[:1] == b"<":
+    if suffix == ".xls" and data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
         raise InputError("this .xls is a web page (HTML or XML), not an Excel workbook", file=shown,
                          hint="open it in Excel and save it as .xlsx, or export as CSV")
     # A .xls that is plain text is a common "export to Excel" shortcut: read it as text.
