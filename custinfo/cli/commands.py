@@ -426,3 +426,60 @@ def audit(store: StoreOpt = None, since: Annotated[Optional[str], typer.Option("
                          file=str(log.path), hint="the log was edited, truncated or reordered; keep this copy as evidence")
     if fmt != "json" and not STATE.quiet:
         out.print(f"audit log verified: {check.entries} entries, hash chain intact")
+
+
+@app.command()
+def explain(a: Annotated[str, typer.Argument(help="record id (or row number with --file)")],
+            b: Annotated[str, typer.Argument(help="record id (or row number with --file)")],
+            file: Annotated[Optional[str], typer.Option("--file", help="explain two rows of this file instead of the store")] = None,
+            store: StoreOpt = None, channel: ChannelOpt = None, fmt: FormatOpt = None) -> None:
+    """Why two records match or not: each comparison's level, values and weight, and the total."""
+    from ..match import Matcher, load_settings
+    from ..merge.assign import load_model
+
+    if file:
+        from ..ingest.normalize_file import normalize_file
+        df = normalize_file(file, channel=channel)
+        recs = {str(r): row for r, row in zip(df["source_row"], df.to_dict("records"))}
+        context, model = df, None
+    else:
+        df = Store(store).frame("records")
+        recs = {r["record_id"]: r for r in df.to_dict("records")}
+        context, model = df, load_model(Store(store).path)
+    missing = [x for x in (a, b) if x not in recs]
+    if missing:
+        from ..errors import NotFoundError
+        raise NotFoundError(f"no record '{missing[0]}'", key="A/B",
+                            hint="give record ids from `custinfo export records`, or row numbers with --file")
+    res = Matcher(load_settings(), model=model).explain(recs[a], recs[b], context=context)
+    gate = access(None if file else Store(store).path, "explain")
+    gate.audit(records=2)
+    if fmt == "json":
+        print_json(res)
+        return
+    comps = res.get("comparisons", [])
+    rows = [{k: (gate.mask(pd.DataFrame({c.get("name", ""): [v]})).iloc[0, 0] if k in ("left", "right")
+                 else round(v, 3) if isinstance(v, float) else v)
+             for k, v in c.items() if not isinstance(v, (dict, list))} for c in comps]
+    print_frame(pd.DataFrame(rows), title=f"{a} vs {b}", limit=100)
+    out.print(" ".join(f"{k}: {v}" for k, v in res.items() if not isinstance(v, (dict, list))), markup=False)
+
+
+@app.command()
+def train(store: StoreOpt = None, fmt: FormatOpt = None) -> None:
+    """Refine the match model on the store's records (EM, no labels) and save it for later ingests."""
+    from ..match import Matcher, load_settings
+    from ..merge.assign import MODEL_FILE
+
+    st = Store(store)
+    df = st.frame("records")
+    if not len(df):
+        from ..errors import CustinfoError
+        raise CustinfoError("the store has no records to learn from", file=str(st.path), hint="ingest files first")
+    model = Matcher(load_settings()).train(df)
+    model.save(st.path / MODEL_FILE)
+    access(st.path, "train").audit(records=len(df))
+    if fmt == "json":
+        print_json(model.info)
+    elif not STATE.quiet:
+        out.print(f"trained on {len(df)} records; model saved to {st.path / MODEL_FILE}; later ingests use it")

@@ -176,7 +176,7 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
 
     existing = _existing_records(store, txn.base)
     decisions = store.frame("decisions", manifest=txn.base)
-    assignment = assign(new, existing, decisions, config)
+    assignment = assign(new, existing, decisions, config, store.path)
     membership = store.frame("membership", manifest=txn.base)
     customers = store.frame("customers", manifest=txn.base)
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),

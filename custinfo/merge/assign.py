@@ -1,6 +1,8 @@
 """Bridge from ingest to the matching engine: which customer does each new record belong to?"""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..config import Config
@@ -18,12 +20,26 @@ def decision_pairs(decisions: pd.DataFrame) -> tuple[list[tuple[str, str]], list
     return must, cannot
 
 
-def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config) -> Assignment:
+MODEL_FILE = "model.json"
+
+
+def load_model(store_path):
+    """The model `custinfo train` saved in the store, or None for the untrained defaults."""
+    from ..match import MatchModel
+
+    if store_path is None:
+        return None
+    p = Path(store_path) / MODEL_FILE
+    return MatchModel.load(p) if p.exists() else None
+
+
+def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config,
+           store_path=None) -> Assignment:
     """Group the new records and say which existing customers each group joins."""
     from ..match import Matcher, load_settings
 
     must, cannot = decision_pairs(decisions)
-    matcher = Matcher(load_settings())
+    matcher = Matcher(load_settings(), model=load_model(store_path))
     res = matcher.match_incremental(new, existing, must_link=must, cannot_link=cannot)
     group = res.assign.set_index("record_id")["group"]
     score = res.assign.set_index("record_id")["match_score"]
