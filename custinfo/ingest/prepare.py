@@ -65,7 +65,7 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
         raise InputError("file not found", file=str(path), hint="check the path and the file name")
     sheets = read_file(path, encoding=encoding or config.read.encoding, header_row=config.read.header_row,
                        sheets=config.read.sheets, is_known_header=config.is_known_header,
-                       max_header_scan=config.read.max_header_scan)
+                       max_header_scan=config.read.max_header_scan, name=name)
     opts = NormalizeOptions(default_region=config.default_region, date_order=config.date_order,
                             excel_epoch=config.excel_epoch)
     recs, quars, used, maps, warnings, dropped = [], [], [], {}, [], []
