@@ -22,6 +22,8 @@ def summary(store: Store, *, manifest: dict | None = None) -> Report:
                                                            "ingested_at"]))
     per_channel = (per_file.groupby("channel", as_index=False)[["records", "quarantined"]].sum()
                    if len(per_file) else pd.DataFrame(columns=["channel", "records", "quarantined"]))
+    if len(per_file):
+        per_file["ingested_at"] = per_file["ingested_at"].str[:19].str.replace("T", " ") + " UTC"
     reasons = (quarantine.groupby("reason", as_index=False).size().rename(columns={"size": "rows"})
                .sort_values("rows", ascending=False) if len(quarantine)
                else pd.DataFrame(columns=["reason", "rows"]))
