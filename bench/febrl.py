@@ -110,7 +110,7 @@ def main() -> None:
             rows.append({"dataset": f"FEBRL{ds}", **run_custinfo(ds, data, truth, trained)})
             print(rows[-1], flush=True)
         if not args.no_splink:
-            from splink_runner import run_splink_febrl
+            from match import run_splink_febrl
 
             rows.append({"dataset": f"FEBRL{ds}", **run_splink_febrl(ds, data, truth)})
             print(rows[-1], flush=True)

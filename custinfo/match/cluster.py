@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Rescore = Callable[[np.ndarray, np.ndarray], np.ndarray]  # record pairs (l, r) -> weights
+Rescore = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (l, r) -> (link, consistency)
 
 
 def connected_components(n: int, l: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -104,22 +104,29 @@ class Graph:
     node_of: np.ndarray  # record -> node
     a: np.ndarray  # node pair, a < b
     b: np.ndarray
-    w: np.ndarray  # best record-pair weight between the two nodes
+    w: np.ndarray  # best record-pair link weight between the two nodes
+    c: np.ndarray  # best record-pair consistency weight
 
 
-def node_graph(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray) -> Graph:
-    """Collapse record pairs to node pairs, keeping the best weight (pairs inside a node dropped)."""
+def _best_per_key(key: np.ndarray, *vals: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sorted distinct keys and, for each, the maximum of every value array."""
+    if not len(key):
+        return (key,) + tuple(v[:0] for v in vals)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return (key[starts],) + tuple(np.maximum.reduceat(v[order], starts) for v in vals)
+
+
+def node_graph(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c: np.ndarray) -> Graph:
+    """Collapse record pairs to node pairs, keeping the best weights (pairs inside a node dropped)."""
     n_nodes = int(node_of.max()) + 1 if len(node_of) else 0
     a, b = node_of[l], node_of[r]
     keep = a != b
-    a, b, w = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep]), w[keep]
-    key = a.astype(np.int64) * n_nodes + b
-    order = np.lexsort((-w, key))
-    key, w = key[order], w[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    key, w = key[first], w[first]
-    return Graph(n_nodes, node_of, (key // max(n_nodes, 1)).astype(np.int64), (key % max(n_nodes, 1)).astype(np.int64), w)
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    key, w, c = _best_per_key(a.astype(np.int64) * n_nodes + b, w[keep], c[keep])
+    span = max(n_nodes, 1)
+    return Graph(n_nodes, node_of, key // span, key % span, w, c)
 
 
 @dataclass
@@ -190,17 +197,17 @@ def _missing_record_pairs(a: np.ndarray, b: np.ndarray, node_of: np.ndarray, n_n
     return np.concatenate(idx), np.concatenate(ls), np.concatenate(rs)
 
 
-def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, *, threshold: float, prior: float,
-            consistency: float, cannot: tuple[np.ndarray, np.ndarray], max_nodes: int,
+def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c: np.ndarray, *, threshold: float,
+            prior: float, consistency: float, cannot: tuple[np.ndarray, np.ndarray], max_nodes: int,
             rescore: Rescore) -> Clustering:
-    """Cluster records given pair weights (log2 odds incl. `prior`); see the module docstring.
+    """Cluster records given pair link weights `w` and consistency weights `c` (log2 odds incl. `prior`).
 
-    Links need weight >= threshold; inside a component, groups are judged by their Bayes factors
-    (weight - prior) against `consistency`: once records are linked, a pair that merely lacks shared
-    fields is no evidence against the cluster, while a contradiction is.
+    Links need w >= threshold; inside a component, groups are judged by their Bayes factors
+    (c - prior) against `consistency`: once records are linked, a pair that merely lacks shared fields
+    is no evidence against the cluster, while a contradiction is.
     """
     merge_threshold = consistency + prior
-    g = node_graph(node_of, l, r, w)
+    g = node_graph(node_of, l, r, w, c)
     link = g.w >= threshold
     comp = connected_components(g.n_nodes, g.a[link], g.b[link])
     comp, raised = _split_large(g, comp, link, threshold, max_nodes)
@@ -212,23 +219,23 @@ def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, *,
     suspect[comp[ca]] = True
     groups = _comp_node_pairs(comp, suspect)
     keys = g.a * g.n_nodes + g.b
-    extra = ([], [], [])
+    extra: tuple[list, list, list] = ([], [], [])
     label = comp.copy()
     fkeys = np.unique(np.minimum(ca, cb) * g.n_nodes + np.maximum(ca, cb))
     refined = 0
     for k, (mat, ti, tj) in groups.items():
         lo = np.minimum(mat[:, ti], mat[:, tj]).ravel()
         hi = np.maximum(mat[:, ti], mat[:, tj]).ravel()
-        pw = _pair_weights(lo, hi, keys, g, node_of, rescore, extra).reshape(len(mat), len(ti))
+        pc = _pair_weights(lo, hi, keys, g, node_of, rescore, extra).reshape(len(mat), len(ti))
         forbidden = np.isin(lo * g.n_nodes + hi, fkeys).reshape(len(mat), len(ti))
-        bad = (pw.min(axis=1) < merge_threshold) | forbidden.any(axis=1)
-        for c in np.flatnonzero(bad):
+        bad = (pc.min(axis=1) < merge_threshold) | forbidden.any(axis=1)
+        for row in np.flatnonzero(bad):
             wm = np.zeros((k, k))
-            wm[ti, tj] = wm[tj, ti] = pw[c]
+            wm[ti, tj] = wm[tj, ti] = pc[row]
             fm = np.zeros((k, k), dtype=bool)
-            fm[ti, tj] = fm[tj, ti] = forbidden[c]
+            fm[ti, tj] = fm[tj, ti] = forbidden[row]
             sub = average_linkage(wm, fm, merge_threshold)
-            label[mat[c]] = mat[c][sub]
+            label[mat[row]] = mat[row][sub]
             refined += 1
     el, er, ew = (np.concatenate(x) if x else np.empty(0) for x in extra)
     stats = {"components": int((np.bincount(comp, minlength=g.n_nodes) > 1).sum()),
@@ -239,22 +246,21 @@ def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, *,
 
 def _pair_weights(lo: np.ndarray, hi: np.ndarray, keys: np.ndarray, g: Graph, node_of: np.ndarray,
                   rescore: Rescore, extra: tuple[list, list, list]) -> np.ndarray:
-    """Weight of every node pair (lo, hi): known from the graph, else scored now (best record pair)."""
+    """Consistency weight of every node pair (lo, hi): known from the graph, else scored now."""
     q = lo * g.n_nodes + hi
-    pos = np.searchsorted(keys, q)
-    pos = np.minimum(pos, max(len(keys) - 1, 0))
+    pos = np.minimum(np.searchsorted(keys, q), max(len(keys) - 1, 0))
     known = (keys[pos] == q) if len(keys) else np.zeros(len(q), dtype=bool)
     out = np.full(len(q), -np.inf)
-    out[known] = g.w[pos[known]]
+    out[known] = g.c[pos[known]]
     miss = np.flatnonzero(~known)
     if len(miss):
         idx, rl, rr = _missing_record_pairs(lo[miss], hi[miss], node_of, g.n_nodes)
         rl, rr = np.minimum(rl, rr), np.maximum(rl, rr)
-        rw = np.asarray(rescore(rl, rr), dtype=np.float64)
+        rw, rc = rescore(rl, rr)
         best = np.full(len(miss), -np.inf)
-        np.maximum.at(best, idx, rw)
+        np.maximum.at(best, idx, np.asarray(rc, dtype=np.float64))
         out[miss] = best
         extra[0].append(rl)
         extra[1].append(rr)
-        extra[2].append(rw)
+        extra[2].append(np.asarray(rw, dtype=np.float32))
     return out

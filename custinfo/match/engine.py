@@ -20,8 +20,7 @@ from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
 from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ScoredPairs
-from .score import (bayes_factor_weights, estimate_prior, estimate_u, evidence_mask, hold_below, probability,
-                    weight_of)
+from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
 from .settings import MatchSettings, load_settings
 
 
@@ -96,8 +95,8 @@ class Matcher:
         if s.estimate_prior and not trained:
             lam = estimate_prior(bf, total_pairs, lam)
         prior = math.log2(lam / (1 - lam))
-        w = hold_below(bf + np.float32(prior), evidence_mask(gam, s, model), s.threshold)
-        return gam, w, model, prior
+        w, c = apply_rules(gam, bf + np.float32(prior), s, model, prior)
+        return gam, w, c, model, prior
 
     def _rescorer(self, con: duckdb.DuckDBPyConnection, model: MatchModel, prior: float):
         s = self.settings
@@ -106,9 +105,8 @@ class Matcher:
             con.register("rescore_pairs", pa.table({"l": l.astype(np.int32), "r": r.astype(np.int32)}))
             gam = compute_gammas(con, s, "rescore_pairs")
             con.unregister("rescore_pairs")
-            w = bayes_factor_weights(gam, s, model) + np.float32(prior)
-            w = hold_below(w, evidence_mask(gam, s, model), s.threshold)
-            return _align(l, r, gam.l, gam.r, w)
+            w, c = apply_rules(gam, bayes_factor_weights(gam, s, model) + np.float32(prior), s, model, prior)
+            return _align(l, r, gam.l, gam.r, w), _align(l, r, gam.l, gam.r, c)
         return rescore
 
     def _nodes(self, ids: np.ndarray, init: np.ndarray, must_link, cannot_link):
@@ -134,9 +132,10 @@ class Matcher:
         node_of = np.unique(node, return_inverse=True)[1].astype(np.int64)
         return node_of, (ca[~same], cb[~same]), conflicts
 
-    def _cluster(self, con, gam: Gammas, w: np.ndarray, node_of: np.ndarray, cannot, model, prior) -> Clustering:
+    def _cluster(self, con, gam: Gammas, w: np.ndarray, c: np.ndarray, node_of: np.ndarray, cannot, model,
+                 prior) -> Clustering:
         s = self.settings
-        return cluster(node_of, gam.l, gam.r, w, threshold=weight_of(s.threshold), prior=prior,
+        return cluster(node_of, gam.l, gam.r, w, c, threshold=weight_of(s.threshold), prior=prior,
                        consistency=s.consistency, cannot=cannot, max_nodes=s.max_component,
                        rescore=self._rescorer(con, model, prior))
 
@@ -149,9 +148,9 @@ class Matcher:
             n = len(df)
             ids = self._load(con, [(df, True, np.zeros(n, dtype=np.int32))])
             plan = block(con, s, BlockingOptions("dedupe", s.max_block_size, s.window))
-            gam, w, model, prior = self._score(con, n, n * (n - 1) / 2)
+            gam, w, c, model, prior = self._score(con, n, n * (n - 1) / 2)
             node_of, cannot, conflicts = self._nodes(ids, np.arange(n), must_link, cannot_link)
-            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+            cl = self._cluster(con, gam, w, c, node_of, cannot, model, prior)
         finally:
             con.close()
         score = _match_scores(cl, gam, w, node_of)
@@ -170,9 +169,9 @@ class Matcher:
             grp = np.r_[np.zeros(nl, dtype=np.int32), np.ones(nr, dtype=np.int32)]
             ids = self._load(con, [(left, True, grp[:nl]), (right, True, grp[nl:])])
             plan = block(con, s, BlockingOptions("link", s.max_block_size, s.window))
-            gam, w, model, prior = self._score(con, nl + nr, nl * nr, groups=grp)
+            gam, w, c, model, prior = self._score(con, nl + nr, nl * nr, groups=grp)
             node_of, cannot, conflicts = self._nodes(ids, np.arange(nl + nr), must_link, cannot_link)
-            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+            cl = self._cluster(con, gam, w, c, node_of, cannot, model, prior)
         finally:
             con.close()
         clusters = _cluster_frame(ids, cl.label, _match_scores(cl, gam, w, node_of))
@@ -193,10 +192,10 @@ class Matcher:
             ids = self._load(con, [(new_df, True, np.full(nn, -1, dtype=np.int32)),
                                    (existing_df, False, codes.astype(np.int32))])
             plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
-            gam, w, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne)
+            gam, w, c, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne)
             init = np.r_[np.arange(nn), nn + codes].astype(np.int64)
             node_of, cannot, conflicts = self._nodes(ids, init, must_link, cannot_link)
-            cl = self._cluster(con, gam, w, node_of, cannot, model, prior)
+            cl = self._cluster(con, gam, w, c, node_of, cannot, model, prior)
         finally:
             con.close()
         score = _match_scores(cl, gam, w, node_of)

@@ -63,12 +63,12 @@ _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
 # Derived from statistics over the whole set of records: value -> how many distinct names use it.
 _SHARED = {
     "phones_private": "phones_list", "phones_pair": "phones_list", "phones_shared": "phones_list",
-    "mobiles_private": "phones_list", "emails_private": "emails_list", "emails_pair": "emails_list",
+    "mobiles_private": "phones_list", "mobiles_pair": "phones_list", "emails_private": "emails_list", "emails_pair": "emails_list",
     "emails_shared": "emails_list", "address_key_names": "address_key",
     "address_key_shared": "address_key",
 }
 LIST_COLUMNS = frozenset({"phones_list", "emails_list", "mobiles_list", "phones_private", "phones_pair",
-                          "phones_shared", "mobiles_private", "emails_private", "emails_pair", "emails_shared"})
+                          "phones_shared", "mobiles_private", "mobiles_pair", "emails_private", "emails_pair", "emails_shared"})
 DERIVED_COLUMNS = tuple(_STAGE1) + tuple(_STAGE2) + tuple(_SHARED)
 
 
@@ -144,7 +144,8 @@ def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pat
         aggs = {f"{prefix}_private": "list(v) FILTER (WHERE n <= 1)",
                 f"{prefix}_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k})",
                 f"{prefix}_shared": f"list(v) FILTER (WHERE n >= {k})",
-                "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))"}
+                "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))",
+                "mobiles_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k} AND regexp_matches(v, '{pat}'))"}
         sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
             WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from .compare import Gammas, compute_gammas
 from .model import MatchModel
+from .rules import evaluate
 from .settings import MatchSettings
 
 
@@ -37,22 +38,20 @@ def bayes_factor_weights(gam: Gammas, settings: MatchSettings, model: MatchModel
     return total
 
 
-def evidence_mask(gam: Gammas, settings: MatchSettings, model: MatchModel) -> np.ndarray:
-    """Pairs with identifying evidence: a level of an `evidence` comparison worth >= evidence_min_weight."""
-    if not settings.evidence:
-        return np.ones(len(gam), dtype=bool)
-    has = np.zeros(len(gam), dtype=bool)
-    for j, comp in enumerate(settings.comparisons):
-        if comp.name in settings.evidence:
-            strong = model.weights(comp) >= settings.evidence_min_weight
-            strong &= np.array([not lv.is_null for lv in comp.levels])
-            has |= strong[gam.g[:, j]]
-    return has
+def apply_rules(gam: Gammas, weight: np.ndarray, settings: MatchSettings, model: MatchModel,
+                prior: float) -> tuple[np.ndarray, np.ndarray]:
+    """Link weights (pairs breaking a link rule held half a bit below the threshold) and consistency
+    weights (a pair breaking a `contradiction` rule counts as a Bayes factor of CONTRADICTION bits
+    against), see rules.py."""
+    if not settings.rules:
+        return weight, weight
+    ok, contra = evaluate(gam.g, settings.rules, list(settings.comparisons), level_weights(settings, model))
+    held = np.where(ok, weight, np.minimum(weight, np.float32(weight_of(settings.threshold) - 0.5)))
+    cons = np.where(contra, np.minimum(weight, np.float32(prior + CONTRADICTION)), weight)
+    return held.astype(np.float32), cons.astype(np.float32)
 
 
-def hold_below(weight: np.ndarray, ok: np.ndarray, threshold: float) -> np.ndarray:
-    """Weights of pairs lacking evidence, held half a bit below the link threshold (the review band)."""
-    return np.where(ok, weight, np.minimum(weight, np.float32(weight_of(threshold) - 0.5))).astype(np.float32)
+CONTRADICTION = -20.0  # Bayes factor (bits) of a pair that breaks a contradiction rule
 
 
 def tf_adjustment(u: float, tf: float, tf_minimum: float) -> float:

@@ -16,6 +16,7 @@ import yaml
 
 from ..errors import ConfigError
 from .features import BASE_COLUMNS, LIST_COLUMNS, all_columns
+from .rules import LinkRule, parse_rules
 
 LEVEL_KINDS = ("null", "exact", "any_shared", "jaro_winkler", "jaro", "levenshtein", "damerau_levenshtein",
                "token_jaccard", "contains", "sql", "else")
@@ -106,8 +107,7 @@ class MatchSettings:
     seed: int = 42
     threshold: float = 0.9
     consistency: float = 0.0  # bits: mean Bayes factor (no prior) a group needs with another to join it
-    evidence: tuple[str, ...] = ()
-    evidence_min_weight: float = 4.0
+    rules: tuple[LinkRule, ...] = ()
     max_component: int = 300
     review_low: float = 0.3
     review_high: float = 0.9
@@ -165,12 +165,11 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
              "review", "em", "description"}
     problems += [f"{k}: unknown key (known: {', '.join(sorted(known))})" for k in data if k not in known]
     comparisons = _parse_comparisons(data.get("comparisons"), problems)
-    names = {c.name for c in comparisons}
     blocking = data.get("blocking") or {}
     rules = _parse_rules(blocking.get("rules"), problems)
     kw = _parse_scalars(data, problems)
-    problems += [f"clustering.evidence: '{e}' is not a comparison (known: {', '.join(sorted(names))})"
-                 for e in kw["evidence"] if e not in names]
+    labels = {c.name: [lv.label for lv in c.levels] for c in comparisons}
+    kw["rules"] = parse_rules((data.get("clustering") or {}).get("rules"), labels, problems)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the match settings", problems=problems, file=source,
                           hint="fix each key listed; configs/match.yaml documents every key")
@@ -227,12 +226,10 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
         kw["mobile_pattern"] = str(pattern)
     except re.error as exc:
         problems.append(f"features.mobile_pattern: not a valid regular expression ({exc})")
-    kw["evidence_min_weight"] = _num(cl, "evidence_min_weight", "clustering", 4.0, -100, 100, problems)
-    ev = cl.get("evidence") or []
-    if not isinstance(ev, list) or not all(isinstance(x, str) for x in ev):
-        problems.append("clustering.evidence: expected a list of comparison names")
-        ev = []
-    kw["evidence"] = tuple(ev)
+    unknown = sorted(set(map(str, cl)) - {"threshold", "consistency", "max_component", "rules"})
+    if unknown:
+        problems.append(f"clustering: unknown key(s) {', '.join(unknown)} (known: threshold, consistency, "
+                        "max_component, rules)")
     if kw["review_low"] > kw["review_high"]:
         problems.append(f"review: low ({kw['review_low']}) must not exceed high ({kw['review_high']})")
     return kw

@@ -1,0 +1,308 @@
+"""Matching benchmark: custinfo vs Splink 5 on generated Chinese multi-channel records.
+
+For each size: generate raw records with bench/gen_people.py (cached), normalize them with
+custinfo.normalize.normalize_frame (cached), then run each engine in a fresh subprocess and report
+wall time, peak RSS (the child's ru_maxrss), pairs compared, and pairwise precision/recall/F1 of the
+final clusters against the true person ids. Also times an incremental match of 10k new records
+against the rest. Results go to stdout and to a marked section of bench/RESULTS.md.
+
+    .venv/bin/python bench/match.py                       # 100k, custinfo and Splink
+    .venv/bin/python bench/match.py --sizes 100000 1000000 --no-splink
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+CACHE = Path(os.environ.get("CUSTINFO_BENCH_CACHE", "/tmp/custinfo-bench-cache"))
+TRUTH_COLUMNS = ["record_id", "person_id", "channel"]
+
+
+def prepared(n: int, seed: int) -> Path:
+    """Normalized records with truth, generated and normalized once per (n, seed)."""
+    path = CACHE / f"people_{n}_{seed}.parquet"
+    if path.exists():
+        return path
+    from gen_people import generate
+
+    from custinfo.normalize.frame import normalize_frame
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    raw = generate(n, seed)
+    t1 = time.perf_counter()
+    norm = normalize_frame(raw.drop(columns=TRUTH_COLUMNS))
+    t2 = time.perf_counter()
+    for c in reversed(TRUTH_COLUMNS):
+        norm.insert(0, c, raw[c].to_numpy())
+    norm.to_parquet(path, index=False)
+    print(f"prepared {len(norm)} records: generate {t1 - t0:.0f}s, normalize {t2 - t1:.0f}s -> {path}",
+          flush=True)
+    return path
+
+
+def pairwise_prf(pred: np.ndarray, truth: np.ndarray) -> dict:
+    """Pairwise precision/recall/F1 of a clustering against true labels (no pair enumeration)."""
+    df = pd.DataFrame({"p": pd.factorize(pred)[0], "t": pd.factorize(truth)[0]})
+
+    def pairs(sizes: pd.Series) -> int:
+        s = sizes.to_numpy(dtype=np.int64)
+        return int((s * (s - 1) // 2).sum())
+
+    tp, pp, tt = pairs(df.groupby(["p", "t"]).size()), pairs(df.groupby("p").size()), pairs(df.groupby("t").size())
+    p = tp / pp if pp else 1.0
+    r = tp / tt if tt else 1.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "true_pairs": tt, "predicted_pairs": pp}
+
+
+# ---- workers (run in a subprocess so that peak memory is the engine's own) ---------------------
+
+def work_custinfo(path: str) -> dict:
+    from custinfo.match import Matcher, load_settings
+
+    df = pd.read_parquet(path)
+    truth = df["person_id"].to_numpy()
+    df = df.drop(columns=["person_id", "channel"])
+    t0 = time.perf_counter()
+    res = Matcher(load_settings()).dedupe(df)
+    secs = time.perf_counter() - t0
+    cl = res.clusters.set_index("record_id")["cluster_id"].reindex(df["record_id"]).to_numpy()
+    return {"seconds": round(secs, 1), "pairs_compared": int(res.stats["pairs"]), **pairwise_prf(cl, truth),
+            "plan": [{k: p[k] for k in ("rule", "pairs", "new_pairs", "largest_block", "capped_blocks")}
+                     for p in res.plan]}
+
+
+def work_incremental(path: str, n_new: int = 10_000) -> dict:
+    """Dedupe all but n_new records, then match the n_new against them as existing customers."""
+    from custinfo.match import Matcher, load_settings
+
+    df = pd.read_parquet(path)
+    truth = df["person_id"].to_numpy()
+    df = df.drop(columns=["person_id", "channel"])
+    m = Matcher(load_settings())
+    old, new = df.iloc[:-n_new].copy(), df.iloc[-n_new:].copy()
+    base = m.dedupe(old).clusters.set_index("record_id")["cluster_id"]
+    old["customer_id"] = base.reindex(old["record_id"]).to_numpy()
+    t0 = time.perf_counter()
+    res = m.match_incremental(new, old)
+    secs = time.perf_counter() - t0
+    label = pd.Series(old["customer_id"].to_numpy(), index=old["record_id"])
+    g = res.assign.set_index("record_id")["group"].reindex(new["record_id"])
+    joined = {k: v[0] for k, v in res.group_customers.items() if len(v) == 1}
+    new_label = [joined.get(int(x), f"new{x}") for x in g.to_numpy()]
+    # merges of several customers count as joining the first; a fair, slightly pessimistic reading
+    new_label = [res.group_customers[int(x)][0] if len(res.group_customers[int(x)]) > 1 else lab
+                 for x, lab in zip(g.to_numpy(), new_label)]
+    all_labels = np.r_[label.to_numpy(), np.array(new_label, dtype=object)]
+    return {"seconds": round(secs, 1), "new_records": n_new, "existing_records": len(old),
+            "pairs_compared": int(res.stats["pairs"]), "merges": int(res.stats["merges"]),
+            **pairwise_prf(all_labels, truth)}
+
+
+def splink_people_settings():
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="record_id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_key", [0.9, 0.8]).configure(term_frequency_adjustments=True),
+            cl.ExactMatch("name_pinyin").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("phone"),
+            cl.EmailComparison("email"),
+            cl.DateOfBirthComparison("birth_date", input_is_string=True),
+            cl.ExactMatch("gender"),
+            cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+            cl.LevenshteinAtThresholds("address_key", [2, 5]),
+            cl.JaroWinklerAtThresholds("company_key", [0.9]),
+            cl.ExactMatch("national_id"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("phone"), block_on("email"), block_on("name_pinyin", "city"), block_on("national_id"),
+            block_on("birth_date", "name_key"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def run_splink(df: pd.DataFrame, settings, train_rules: list, prior_rules: list, threshold: float,
+               link_frames: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Tutorial-style Splink 5 run: prior from deterministic rules, u by sampling, EM, predict, cluster."""
+    import logging
+
+    from splink import DuckDBAPI, Linker
+
+    db = DuckDBAPI()
+    frames = [db.register(f) for f in link_frames] if link_frames else db.register(df)
+    linker = Linker(frames, settings, log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(prior_rules, recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    for rule in train_rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    pred = linker.inference.predict(threshold_match_probability=0.01)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
+    return clusters.as_pandas_dataframe()
+
+
+def work_splink(path: str) -> dict:
+    from splink import block_on
+
+    df = pd.read_parquet(path)
+    truth = df.set_index("record_id")["person_id"]
+    cols = ["record_id", "name_key", "name_pinyin", "phone", "email", "birth_date", "gender", "city",
+            "address_key", "company_key", "national_id"]
+    df = df[cols].astype(object).where(df[cols].notna(), None)
+    t0 = time.perf_counter()
+    cl = run_splink(df, splink_people_settings(), [block_on("phone"), block_on("name_pinyin")],
+                       [block_on("phone"), block_on("email"), block_on("name_key", "birth_date")], 0.9)
+    secs = time.perf_counter() - t0
+    cl = cl.set_index("record_id")["cluster_id"].reindex(truth.index).to_numpy()
+    return {"seconds": round(secs, 1), **pairwise_prf(cl, truth.to_numpy())}
+
+
+def splink_febrl_settings(link: bool):
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="link_only" if link else "dedupe_only", unique_id_column_name="rec_id",
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d",
+                                     invalid_dates_as_null=True),
+            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
+            cl.ExactMatch("street_number"),
+            cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
+            cl.JaroWinklerAtThresholds("suburb", [0.9]).configure(term_frequency_adjustments=True),
+            cl.DamerauLevenshteinAtThresholds("postcode", [1]),
+            cl.ExactMatch("state"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name"), block_on("surname"), block_on("date_of_birth"), block_on("soc_sec_id"),
+            block_on("postcode", "street_number"),
+        ],
+    )
+
+
+def run_splink_febrl(ds: int, data, truth: set) -> dict:
+    """Splink 5 on FEBRL with a model written the way its FEBRL tutorial does."""
+    import itertools
+
+    from splink import block_on
+
+    def prep(raw: pd.DataFrame) -> pd.DataFrame:
+        d = raw.reset_index()
+        d = d.astype(object).where(d.notna(), None)
+        for c in d.columns:
+            d[c] = d[c].map(lambda v: str(v).strip() if v is not None else None)
+        return d
+
+    t0 = time.perf_counter()
+    prior = [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")]
+    train = [block_on("date_of_birth"), block_on("surname"), block_on("postcode")]
+    if ds == 4:
+        a, b = prep(data[0]), prep(data[1])
+        cl = run_splink(None, splink_febrl_settings(True), train, prior, 0.9, link_frames=[a, b])
+        ids_a = set(a["rec_id"])
+    else:
+        cl = run_splink(prep(data), splink_febrl_settings(False), train, prior, 0.9)
+    secs = time.perf_counter() - t0
+    pred = set()
+    for _, ids in cl.groupby("cluster_id")["rec_id"]:
+        pred.update(tuple(sorted(p)) for p in itertools.combinations(ids.tolist(), 2))
+    if ds == 4:
+        pred = {p for p in pred if (p[0] in ids_a) != (p[1] in ids_a)}
+    tp = len(pred & truth)
+    p = tp / len(pred) if pred else 1.0
+    r = tp / len(truth)
+    return {"engine": "splink 5", "seconds": round(secs, 2), "precision": round(p, 4), "recall": round(r, 4),
+            "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "tp": tp, "fp": len(pred - truth),
+            "fn": len(truth - pred)}
+
+
+# ---- driver --------------------------------------------------------------------------------------
+
+def run_worker(kind: str, path: Path) -> dict:
+    """Run a worker in a fresh interpreter; add its wall time and peak RSS."""
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, "--input", str(path), "--out", str(out)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        return {"engine": kind, "error": f"exit status {status}"}
+    res = json.loads(out.read_text())
+    out.unlink()
+    return {"engine": kind, **res, "process_seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def record(rows: list[dict]) -> None:
+    """Replace the matching section of bench/RESULTS.md with these figures."""
+    path = HERE / "RESULTS.md"
+    begin, end = "<!-- match:begin -->", "<!-- match:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    cols = ["size", "engine", "seconds", "peak_rss_mb", "pairs_compared", "precision", "recall", "f1"]
+    lines = [begin, "## Matching (bench/match.py)", "",
+             f"{dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+             "`seconds` = matching only (records already normalized); `peak_rss_mb` = the whole worker process.",
+             "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+    lines.append(end)
+    block = "\n".join(lines)
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-splink", action="store_true")
+    ap.add_argument("--no-incremental", action="store_true")
+    ap.add_argument("--record", action="store_true", help="write the figures to bench/RESULTS.md")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        fn = {"custinfo": work_custinfo, "splink": work_splink, "incremental": work_incremental}[args.worker]
+        Path(args.out).write_text(json.dumps(fn(args.input)))
+        return
+    rows = []
+    for n in args.sizes:
+        path = prepared(n, args.seed)
+        kinds = ["custinfo"] + ([] if args.no_incremental else ["incremental"]) + ([] if args.no_splink else ["splink"])
+        for kind in kinds:
+            row = {"size": n, **run_worker(kind, path)}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    cols = ["size", "engine", "seconds", "process_seconds", "peak_rss_mb", "pairs_compared", "precision", "recall",
+            "f1"]
+    print(pd.DataFrame(rows).reindex(columns=cols).to_string(index=False))
+    if args.record:
+        record(rows)
+
+
+if __name__ == "__main__":
+    main()
