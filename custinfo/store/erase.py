@@ -140,12 +140,14 @@ def vacuum_all(store: Store) -> int:
 
 
 def parse_duration(text: str) -> timedelta:
-    """'3y', '18m' (months), '90d', '12w' -> a timedelta (a year is 365 days, a month 30)."""
-    m = re.fullmatch(r"\s*(\d+)\s*([ymwd])\s*", str(text).lower())
-    if not m:
-        raise CustinfoError(f"cannot read duration '{text}'", key="--older-than", hint="write e.g. 3y, 18m, 90d or 12w")
-    n, unit = int(m.group(1)), m.group(2)
-    return timedelta(days=n * {"y": 365, "m": 30, "w": 7, "d": 1}[unit])
+    """'3y', '18m', '90d', '12w' -> timedelta, as the security policy reads `retention`."""
+    from ..security import parse_duration as policy_duration
+
+    try:
+        return policy_duration(text)
+    except ValueError:
+        raise CustinfoError(f"cannot read duration '{text}'", key="--older-than",
+                            hint="write e.g. 3y, 18m, 90d or 12w") from None
 
 
 def purge(store: Store, older_than: str) -> ErasureReceipt:
