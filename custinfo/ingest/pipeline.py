@@ -11,6 +11,7 @@ import pandas as pd
 from ..config import Config, config_dir, load_config
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
+from ..store.tables import TABLES
 from .prepare import PreparedFile, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
@@ -212,7 +213,14 @@ def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
     return out
 
 
+# Columns of stored records that neither matching nor survivorship reads: the JSON of raw and
+# unmapped values and free text are most of the table's bytes, so they stay on disk.
+_NOT_FOR_MATCHING = {"raw", "extra", "issues", "notes", "file_sha256", "batch_id", "source_sheet"}
+
+
 def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
-    recs = store.frame("records", manifest=manifest)
+    """The stored records with their customer_id, in the columns matching and folding need."""
+    cols = [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
+    recs = store.frame("records", manifest=manifest, columns=cols)
     members = store.frame("membership", manifest=manifest)
     return recs.merge(members, on="record_id", how="inner")

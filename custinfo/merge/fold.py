@@ -69,6 +69,8 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
     members = pd.concat([members, new_members], ignore_index=True)
 
     affected = set(new_members["customer_id"]) | set(merged.values())
+    if "customer_id" in existing.columns:  # only the records of customers that change are re-folded
+        existing = existing[existing["customer_id"].isin(affected | set(merged))]
     recs = pd.concat([existing.drop(columns=["customer_id"], errors="ignore"), new], ignore_index=True)
     customers_out, history = regolden(recs, members, customers, affected, merged, now=now, batch_id=batch_id,
                                       trust=trust, survivorship=survivorship)
@@ -84,8 +86,8 @@ def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFra
 
     `merged` maps customer ids that stop existing to the id that absorbs them.
     """
+    members = members[members["customer_id"].isin(affected)]  # narrow before the join, not after
     recs = records.drop(columns=["customer_id"], errors="ignore").merge(members, on="record_id", how="inner")
-    recs = recs[recs["customer_id"].isin(affected)]
     golden = golden_records(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers

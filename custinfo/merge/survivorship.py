@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store.tables import GOLDEN_FIELDS
 
@@ -88,8 +91,20 @@ def _multi(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd
     ex = ex.explode(field)
     ex = ex[ex[field].notna() & (ex[field] != "")]
     ranked = _ranked(ex, field, rules).drop_duplicates(["customer_id", field])
-    grouped = ranked.groupby("customer_id", sort=False)
-    return grouped[field].agg(",".join), grouped["record_id"].first()
+    return _join_runs(ranked["customer_id"], ranked[field]), \
+        ranked.drop_duplicates("customer_id").set_index("customer_id")["record_id"]
+
+
+def _join_runs(keys: pd.Series, values: pd.Series, sep: str = ",") -> pd.Series:
+    """`values` joined with `sep` per run of equal `keys` (rows of a key must be contiguous), in row
+    order, indexed by key. One Arrow list join instead of a Python call per customer."""
+    k = keys.to_numpy(dtype=object)
+    if not len(k):
+        return pd.Series([], dtype=object)
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    offsets = pa.array(np.r_[starts, len(k)].astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, pa.array(values.to_numpy(dtype=object), type=pa.string()))
+    return pd.Series(pc.binary_join(lists, sep).to_numpy(zero_copy_only=False), index=k[starts], dtype=object)
 
 
 def _add_keys_and_stats(out: pd.DataFrame, r: pd.DataFrame) -> None:
@@ -98,11 +113,19 @@ def _add_keys_and_stats(out: pd.DataFrame, r: pd.DataFrame) -> None:
     by_rec = r.set_index("record_id")
     for key, src in (("name_key", name_src), ("name_pinyin", name_src), ("company_key", out["src_company"])):
         out[key] = src.map(by_rec[key]) if len(by_rec) else None
-    g = r.groupby("customer_id", sort=False)
-    out["n_records"] = g.size().reindex(out.index)
-    out["channels"] = g["channel"].agg(lambda s: ",".join(sorted(set(s)))).reindex(out.index)
-    out["first_seen"] = g["ingested_at"].min().reindex(out.index)
-    out["last_seen"] = g["ingested_at"].max().reindex(out.index)
+    # Vectorized: per-customer Python lambdas and min/max over Arrow strings took 20 s per 100k records.
+    cid = r["customer_id"].to_numpy(dtype=object)
+    out["n_records"] = pd.Series(cid).value_counts().reindex(out.index)
+    ch = pd.DataFrame({"c": cid, "ch": r["channel"].to_numpy(dtype=object)}).drop_duplicates()
+    ch = ch.sort_values(["c", "ch"], kind="stable")
+    out["channels"] = _join_runs(ch["c"], ch["ch"]).reindex(out.index)
+    codes, uniques = pd.factorize(r["ingested_at"].to_numpy(dtype=object), sort=True)
+    t = np.where(codes >= 0, codes, np.nan)  # a missing time is skipped, as min/max skip it
+    seen = pd.DataFrame({"c": cid, "t": t}).groupby("c", sort=False)["t"].agg(["min", "max"])
+    uniques = np.asarray(uniques, dtype=object)
+    for col, agg in (("first_seen", "min"), ("last_seen", "max")):
+        idx = seen[agg].reindex(out.index).to_numpy()
+        out[col] = [uniques[int(i)] if i == i and i >= 0 else None for i in idx]
 
 
 def conflicts(r: pd.DataFrame) -> pd.Series:
@@ -112,7 +135,8 @@ def conflicts(r: pd.DataFrame) -> pd.Series:
     for field in CONFLICT_FIELDS:
         sub = trusted.loc[trusted[field].notna(), ["customer_id", field, "record_id"]]
         n = sub.groupby("customer_id")[field].nunique()
-        for cid in n[n > 1].index:
-            rows = sub[sub["customer_id"] == cid]
+        # only the (few) customers in conflict, grouped once rather than scanned once each
+        sub = sub[sub["customer_id"].isin(n.index[n > 1])]
+        for cid, rows in sub.groupby("customer_id", sort=True):
             found.setdefault(cid, {})[field] = rows.groupby(field)["record_id"].agg(list).to_dict()
     return pd.Series({cid: json.dumps(v, ensure_ascii=False) for cid, v in found.items()}, dtype=object)
