@@ -45,7 +45,7 @@ def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) ->
     notnull = " AND ".join(f"{p} IS NOT NULL" for p in parts)
     keyexpr = parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-        SELECT DISTINCT recs.idx, recs.is_new, recs.grp, {keyexpr} AS k
+        SELECT DISTINCT recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
         FROM recs{unnest_from} WHERE {notnull}""")
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         con.execute("""CREATE OR REPLACE TEMP TABLE bk AS
@@ -104,8 +104,9 @@ def block(con: duckdb.DuckDBPyConnection, settings: MatchSettings, opts: Blockin
     plan = []
     for i, rule in enumerate(settings.blocking_rules):
         _key_table(con, rule, opts.mode)
-        refined = _refine(con, rule, opts.max_block_size)
-        info = _rule_pairs(con, i, opts, sort_col)
+        ropts = BlockingOptions(opts.mode, rule.max_block_size or opts.max_block_size, opts.window)
+        refined = _refine(con, rule, ropts.max_block_size)
+        info = _rule_pairs(con, i, ropts, sort_col)
         plan.append({"rule": rule.name, "on": [str(k) for k in rule.on], "refine": [str(k) for k in rule.refine],
                      "refined_blocks": refined, **info})
     con.execute("""CREATE OR REPLACE TEMP TABLE pairs AS

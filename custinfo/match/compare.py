@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from .settings import _PAIR_COL, Comparison, MatchSettings
 
@@ -64,10 +65,32 @@ def gamma_sql(settings: MatchSettings, pairs_table: str, with_rules: bool = Fals
     return f"SELECT l, r{rules.replace('p.', '')}{cases}{tf_out} FROM ({inner})"
 
 
+CHUNK_PAIRS = 400_000
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, pairs_table: str) -> list[str]:
+    """Slices of the pairs table by ranges of l, each small enough to be the build side of the joins
+    (so DuckDB hashes a slice of pairs, not the whole records table, and memory stays flat)."""
+    n = con.sql(f"SELECT count(*) FROM {pairs_table}").fetchall()[0][0]
+    k = -(-n // CHUNK_PAIRS)
+    if k <= 1:
+        return [pairs_table]
+    qs = [i / k for i in range(1, k)]
+    cuts = con.sql(f"SELECT quantile_disc(l, {qs}) FROM {pairs_table}").fetchall()[0][0]
+    bounds = [None, *sorted(set(cuts)), None]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        cond = " AND ".join(x for x in (f"l >= {lo}" if lo is not None else "",
+                                         f"l < {hi}" if hi is not None else "") if x)
+        out.append(f"(SELECT * FROM {pairs_table} WHERE {cond})")
+    return out
+
+
 def compute_gammas(con: duckdb.DuckDBPyConnection, settings: MatchSettings, pairs_table: str,
                    with_rules: bool = False) -> Gammas:
     """Comparison levels for every pair in `pairs_table` (columns l, r[, rules]), in no particular order."""
-    tbl = con.sql(gamma_sql(settings, pairs_table, with_rules)).to_arrow_table()
+    parts = [con.sql(gamma_sql(settings, t, with_rules)).to_arrow_table() for t in _chunks(con, pairs_table)]
+    tbl = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     n, k = tbl.num_rows, len(settings.comparisons)
     g = np.empty((n, k), dtype=np.int8)
     for j, c in enumerate(settings.comparisons):

@@ -93,7 +93,7 @@ class Matcher:
         bf = bayes_factor_weights(gam, s, model)
         lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
         if s.estimate_prior and not trained:
-            lam = estimate_prior(bf, total_pairs, lam)
+            lam = estimate_prior(bf, total_pairs, lam, pseudo_pairs=s.u_pseudo_pairs)
         prior = math.log2(lam / (1 - lam))
         w, c = apply_rules(gam, bf + np.float32(prior), s, model, prior)
         return gam, w, c, model, prior
@@ -227,11 +227,16 @@ class Matcher:
                       "rules": report}
         return model
 
-    def explain(self, rec_a, rec_b, context: pd.DataFrame | None = None, n_records: int | None = None) -> dict:
-        """Why two records score as they do: per comparison the level, values, m, u and weight."""
+    def explain(self, rec_a, rec_b, context: pd.DataFrame | None = None, n_records: int | None = None,
+                prior_weight: float | None = None) -> dict:
+        """Why two records score as they do: per comparison the level, values, m, u and weight.
+
+        `context` (the records matched with) gives term frequencies and shared phones; `prior_weight`
+        (a result's `stats["prior_weight"]`) makes the total the one that run used.
+        """
         from .explain import explain_pair
 
-        return explain_pair(self, rec_a, rec_b, context, n_records)
+        return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -33,7 +33,8 @@ def _plain(v):
     return v
 
 
-def explain_pair(matcher: Matcher, rec_a, rec_b, context: pd.DataFrame | None, n_records: int | None) -> dict:
+def explain_pair(matcher: Matcher, rec_a, rec_b, context: pd.DataFrame | None, n_records: int | None,
+                 prior_weight: float | None = None) -> dict:
     """See `Matcher.explain`. With `context` (the records matched with), term frequencies and shared
     phones are measured on it; without, term-frequency adjustments are left out."""
     s = matcher.settings
@@ -56,7 +57,7 @@ def explain_pair(matcher: Matcher, rec_a, rec_b, context: pd.DataFrame | None, n
         con.close()
     n = n_records or (len(df) if len(df) > 2 else int(model.info.get("records") or 10_000))
     lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
-    prior = math.log2(lam / (1 - lam))
+    prior = math.log2(lam / (1 - lam)) if prior_weight is None else float(prior_weight)
     rows = [_explain_comparison(c, int(gam.g[0, j]), model, values, gam, s.tf_minimum, len(df) > 2)
             for j, c in enumerate(s.comparisons)]
     total = prior + sum(r["weight"] + r["tf_adjustment"] for r in rows)

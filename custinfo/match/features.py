@@ -126,9 +126,11 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
         j, col = _tf_table(con, c)
         joins.append(j)
         cols.append(col)
-    sel = "".join(f", {c}" for c in cols)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.*{sel} FROM recs0 {' '.join(joins)} "
-                "ORDER BY idx")
+    # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
+    keep = [c for c in base + stage1 + stage2 if c in columns | tf_columns | {"name_letters", "name_key"}]
+    sel = "".join(f', recs0."{c}"' for c in keep) + "".join(f", {c}" for c in cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.idx, recs0.is_new, recs0.grp{sel} "
+                f"FROM recs0 {' '.join(joins)}")
     con.execute("DROP TABLE recs0")
 
 

@@ -113,20 +113,26 @@ def estimate_u(con: duckdb.DuckDBPyConnection, settings: MatchSettings, model: M
     return out
 
 
-def estimate_prior(bf: np.ndarray, total_pairs: float, start: float, iterations: int = 50) -> float:
+def estimate_prior(bf: np.ndarray, total_pairs: float, start: float, iterations: int = 50,
+                   pseudo_pairs: float = 20_000) -> float:
     """Overall match rate λ such that the expected matches among candidates equal λ × all pairs.
 
     Pairs not compared are taken as non-matches; a fixed-point iteration on a histogram of weights.
+    `pseudo_pairs` pairs at the configured rate `start` keep a small data set from talking itself
+    into λ = 0 (or 0.5): with millions of pairs the data decide, with fifteen the settings do.
     """
-    if not len(bf) or total_pairs <= 0:
+    if total_pairs <= 0:
         return start
+    if not len(bf):
+        bf = np.zeros(1) - 100.0
     edges = np.arange(np.floor(bf.min()) - 0.05, np.ceil(bf.max()) + 0.1, 0.05)
     hist, edges = np.histogram(bf, bins=edges)
     centers = (edges[:-1] + edges[1:]) / 2
     lam = min(max(start, 1e-15), 0.5)
     for _ in range(iterations):
         p = probability(centers + math.log2(lam / (1 - lam)))
-        new = min(max(float((hist * p).sum()) / total_pairs, 1e-15), 0.5)
+        new = (float((hist * p).sum()) + pseudo_pairs * start) / (total_pairs + pseudo_pairs)
+        new = min(max(new, 1e-15), 0.5)
         if abs(math.log(new) - math.log(lam)) < 1e-4:
             lam = new
             break

@@ -85,6 +85,7 @@ class BlockingRule:
     name: str
     on: tuple[BlockKey, ...]
     refine: tuple[BlockKey, ...] = ()
+    max_block_size: int | None = None  # None = the blocking section's max_block_size
 
     @property
     def columns(self) -> set[str]:
@@ -377,7 +378,15 @@ def _parse_rules(raw, problems: list[str]) -> list[BlockingRule]:
             problems.append(f"blocking.rules.{name}.keys: at most one list column per rule")
         if any(k.column in LIST_COLUMNS for k in refine):
             problems.append(f"blocking.rules.{name}.refine: list columns cannot refine a block")
-        out.append(BlockingRule(name=name, on=tuple(on), refine=tuple(refine)))
+        cap = r.get("max_block_size")
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 2):
+            problems.append(f"blocking.rules.{name}.max_block_size: '{cap}' must be a whole number >= 2")
+            cap = None
+        unknown = sorted(set(map(str, r)) - {"name", "keys", "refine", "max_block_size"})
+        if unknown:
+            problems.append(f"blocking.rules.{name}: unknown key(s) {', '.join(unknown)} "
+                            "(known: name, keys, refine, max_block_size)")
+        out.append(BlockingRule(name=name, on=tuple(on), refine=tuple(refine), max_block_size=cap))
     return out
 
 

@@ -1,0 +1,92 @@
+"""Matching a new batch against existing customers: customers stay whole, joins and merges are reported."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from custinfo.match import Matcher, load_settings
+from custinfo.normalize.frame import normalize_frame
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    raw = pd.DataFrame(rows)
+    out = normalize_frame(raw.drop(columns=["record_id", "customer_id"], errors="ignore"))
+    out.insert(0, "record_id", raw["record_id"].to_numpy())
+    if "customer_id" in raw:
+        out["customer_id"] = raw["customer_id"].to_numpy()
+    return out
+
+
+@pytest.fixture(scope="module")
+def existing() -> pd.DataFrame:
+    return frame([
+        {"record_id": "e1", "customer_id": "C1", "name": "张伟", "mobile": "13800138000", "city": "北京"},
+        # C1 also holds a record that looks nothing like the newcomer below: it must not be split off
+        {"record_id": "e2", "customer_id": "C1", "name": "張偉", "email": "zw@qq.com", "address": "北京市朝阳区建国路88号"},
+        {"record_id": "e3", "customer_id": "C2", "name": "李娜", "mobile": "13900139000", "email": "lina@163.com"},
+        {"record_id": "e4", "customer_id": "C3", "name": "王芳", "mobile": "13700137000"},
+        {"record_id": "e5", "customer_id": "C4", "name": "李娜", "email": "lina.work@hx.com", "company": "华信科技"},
+    ])
+
+
+@pytest.fixture(scope="module")
+def result(existing):
+    new = frame([
+        {"record_id": "n1", "name": "张伟", "mobile": "+86 138-0013-8000"},          # joins C1
+        {"record_id": "n2", "name": "赵敏", "mobile": "13611112222"},                # a new customer
+        {"record_id": "n3", "name": "赵敏", "mobile": "136 1111 2222", "city": "上海"},  # same new customer
+        {"record_id": "n4", "name": "李娜", "mobile": "13900139000", "email": "lina.work@hx.com"},  # C2 + C4
+    ])
+    return Matcher(load_settings()).match_incremental(new, existing)
+
+
+def groups_by_record(res) -> dict[str, int]:
+    return dict(zip(res.assign["record_id"], res.assign["group"]))
+
+
+def test_assign_lists_only_the_new_records(result):
+    assert sorted(result.assign["record_id"]) == ["n1", "n2", "n3", "n4"]
+
+
+def test_new_record_joins_its_existing_customer(result):
+    g = groups_by_record(result)
+    assert result.group_customers[g["n1"]] == ["C1"]
+
+
+def test_new_records_of_one_new_customer_share_a_group_with_no_customer(result):
+    g = groups_by_record(result)
+    assert g["n2"] == g["n3"]
+    assert result.group_customers[g["n2"]] == []
+
+
+def test_evidence_joining_two_existing_customers_is_reported_as_a_merge(result):
+    g = groups_by_record(result)
+    assert result.group_customers[g["n4"]] == ["C2", "C4"]
+    assert result.stats["merges"] == 1
+
+
+def test_existing_customers_are_never_split(existing):
+    # e2 of C1 shares nothing with the newcomer, yet C1 joins as a whole, once
+    new = frame([{"record_id": "n9", "name": "张伟", "mobile": "13800138000"}])
+    res = Matcher(load_settings()).match_incremental(new, existing)
+    assert res.group_customers == {0: ["C1"]}
+
+
+def test_cannot_link_keeps_a_new_record_out_of_a_customer(existing):
+    new = frame([{"record_id": "n9", "name": "张伟", "mobile": "13800138000"}])
+    res = Matcher(load_settings()).match_incremental(new, existing, cannot_link=[("n9", "e2")])
+    assert res.group_customers == {0: []}
+
+
+def test_must_link_joins_a_new_record_to_a_customer(existing):
+    new = frame([{"record_id": "n9", "name": "Someone Else", "email": "x@example.com"}])
+    res = Matcher(load_settings()).match_incremental(new, existing, must_link=[("n9", "e4")])
+    assert res.group_customers == {0: ["C3"]}
+
+
+def test_existing_records_need_a_customer_id(existing):
+    from custinfo.errors import InputError
+
+    with pytest.raises(InputError, match="customer_id"):
+        Matcher(load_settings()).match_incremental(existing.drop(columns=["customer_id"]),
+                                                   existing.drop(columns=["customer_id"]))
