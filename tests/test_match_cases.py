@@ -149,7 +149,16 @@ def test_explain_returns_each_comparison_level_and_weights(matcher):
     assert levels["email"]["level"] == "missing" and levels["email"]["weight"] == 0
     total = ex["prior_weight"] + sum(c["weight"] + c["tf_adjustment"] for c in ex["comparisons"])
     assert ex["total_weight"] == pytest.approx(total)
-    assert ex["match_probability"] > 0.99
+    assert ex["match_probability"] > 0.99 and ex["rules_broken"] == []
+
+
+def test_explain_names_the_rule_that_keeps_colleagues_apart(matcher):
+    card = {"company": "华信科技", "phone": "021-58881234", "address": "上海市浦东新区世纪大道100号15层"}
+    df = raw_frame([{"record_id": "a", "name": "李娜", **card}, {"record_id": "b", "name": "王强", **card},
+                    {"record_id": "c", "name": "陈静", **card}, *BYSTANDERS])
+    ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
+    assert "different names need a personal identifier" in ex["rules_broken"]
+    assert ex["link_probability"] < 0.9
 
 
 def test_uncertain_pairs_lie_in_the_review_band(matcher):

@@ -35,18 +35,21 @@ def _pair_filter(mode: str) -> str:
 
 def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) -> None:
     """Table bk(idx, is_new, grp, k): each record's key for this rule (one row per list value)."""
-    parts, unnest_from = [], ""
+    parts, listcol = [], None
     for key in rule.on:
         if key.column in LIST_COLUMNS:
-            unnest_from = f", unnest(recs.\"{key.column}\") AS u(lv)"
+            listcol = key.column
             parts.append(f"left(lv, {key.prefix})" if key.prefix else "lv")
         else:
             parts.append(key.sql("recs"))
     notnull = " AND ".join(f"{p} IS NOT NULL" for p in parts)
     keyexpr = parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
+    # a list column is unnested in the select list (fast), not as a lateral join
+    source = (f'(SELECT *, unnest("{listcol}") AS lv FROM recs WHERE "{listcol}" IS NOT NULL) recs'
+              if listcol else "recs")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
         SELECT DISTINCT recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
-        FROM recs{unnest_from} WHERE {notnull}""")
+        FROM {source} WHERE {notnull}""")
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         con.execute("""CREATE OR REPLACE TEMP TABLE bk AS
             SELECT * FROM bk WHERE k IN (SELECT k FROM bk WHERE is_new)""")

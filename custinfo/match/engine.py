@@ -6,6 +6,8 @@ loops over the rare components whose consistency must be checked.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 
 import duckdb
 import numpy as np
@@ -43,10 +45,13 @@ class Matcher:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
         con.execute("SET preserve_insertion_order = false")
-        if self.threads:
-            con.execute(f"SET threads = {int(self.threads)}")
-        if self.memory_limit:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/custinfo-duckdb-{os.getpid()}'")
+        threads = self.threads or self.settings.threads
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        memory = self.memory_limit or self.settings.memory_limit
+        if memory:
+            con.execute(f"SET memory_limit = '{memory}'")
         return con
 
     def _load(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]]) -> np.ndarray:

@@ -10,7 +10,8 @@ import pyarrow as pa
 
 from .compare import compute_gammas
 from .model import MatchModel
-from .score import estimate_u, probability, tf_adjustment
+from .rules import evaluate
+from .score import estimate_u, level_weights, probability, tf_adjustment, weight_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Matcher
@@ -36,7 +37,9 @@ def _plain(v):
 def explain_pair(matcher: Matcher, rec_a, rec_b, context: pd.DataFrame | None, n_records: int | None,
                  prior_weight: float | None = None) -> dict:
     """See `Matcher.explain`. With `context` (the records matched with), term frequencies and shared
-    phones are measured on it; without, term-frequency adjustments are left out."""
+    phones are measured on it; without, term-frequency adjustments are left out. `rules_broken` names
+    the link rules the pair breaks; `link_probability` is then what clustering used (held below the
+    threshold)."""
     s = matcher.settings
     a, b = _as_frame(rec_a, "__a"), _as_frame(rec_b, "__b")
     frames = [a, b]
@@ -61,9 +64,23 @@ def explain_pair(matcher: Matcher, rec_a, rec_b, context: pd.DataFrame | None, n
     rows = [_explain_comparison(c, int(gam.g[0, j]), model, values, gam, s.tf_minimum, len(df) > 2)
             for j, c in enumerate(s.comparisons)]
     total = prior + sum(r["weight"] + r["tf_adjustment"] for r in rows)
+    broken = _broken_rules(s, gam, model)
+    link = min(total, weight_of(s.threshold) - 0.5) if broken else total
     return {"record_id_l": str(a["record_id"].iloc[0]), "record_id_r": str(b["record_id"].iloc[0]),
             "prior_weight": prior, "comparisons": rows, "total_weight": total,
-            "match_probability": float(probability(np.array([total]))[0])}
+            "match_probability": float(probability(np.array([total]))[0]), "rules_broken": broken,
+            "link_probability": float(probability(np.array([link]))[0])}
+
+
+def _broken_rules(settings, gam, model: MatchModel) -> list[str]:
+    """Names of the link rules this pair breaks (each alone decides whether it may link)."""
+    weights = level_weights(settings, model)
+    out = []
+    for rule in settings.rules:
+        ok, _ = evaluate(gam.g, (rule,), list(settings.comparisons), weights)
+        if not ok[0]:
+            out.append(rule.name)
+    return out
 
 
 def _explain_comparison(comp, level: int, model: MatchModel, values: pd.DataFrame, gam, tf_minimum: float,

@@ -40,10 +40,10 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         "CASE WHEN emails IS NOT NULL THEN list_distinct(list_filter(string_split(lower(emails), ','),"
         " lambda x: x <> '')) WHEN email IS NOT NULL THEN [lower(email)] END", ("emails", "email")),
     "name_letters": (
-        "nullif(array_to_string(list_sort(string_split(replace(coalesce(name_pinyin, name_key), ' ', ''), '')),"
-        " ''), '')", ("name_pinyin", "name_key")),
+        "nullif(array_to_string(list_sort(string_split(replace(v, ' ', ''), '')), ''), '')",
+        ("name_pinyin", "name_key")),
     "name_initials": (
-        "nullif(array_to_string(list_sort(list_transform(list_filter(string_split(name_pinyin, ' '),"
+        "nullif(array_to_string(list_sort(list_transform(list_filter(string_split(v, ' '),"
         " lambda t: t <> ''), lambda t: t[1])), ''), '')", ("name_pinyin",)),
     "name_len": ("length(name_key)", ("name_key",)),
     "email_local": ("nullif(split_part(lower(email), '@', 1), '')", ("email",)),
@@ -55,6 +55,9 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         f"list_transform(range(17), lambda i: TRY_CAST(substr(national_id, i + 1, 1) AS INTEGER) * {_ID_WEIGHTS}[i + 1]))"
         " % 11 AS BIGINT), 1) = upper(substr(national_id, 18, 1)) ELSE FALSE END", ("national_id",)),
 }
+# Stage-1 columns computed once per distinct value `v` of this expression (names repeat a lot, and
+# sorting letters is the dearest step), then joined back.
+_PER_VALUE = {"name_letters": "coalesce(name_pinyin, name_key)", "name_initials": "name_pinyin"}
 # Derived from stage-1 columns.
 _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
     "mobiles_list": ("nullif(list_filter(phones_list, lambda p: regexp_matches(p, '{mobile}')), [])",
@@ -113,13 +116,18 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
     """Create table `recs` (idx, is_new, grp, features...) from table/view `src` (idx, is_new, grp, inputs)."""
     base, stage1, stage2, shared = needed_columns(columns | tf_columns)
     cleaned = ", ".join(f"nullif(trim(\"{c}\"), '') AS \"{c}\"" for c in base)
-    s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1)
+    s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1 if c not in _PER_VALUE)
+    per_value = [c for c in stage1 if c in _PER_VALUE]
+    pv_ctes = "".join(f", pv_{c} AS (SELECT v, {_STAGE1[c][0]} AS {c} FROM (SELECT DISTINCT {_PER_VALUE[c]} AS v "
+                      f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL))" for c in per_value)
+    s1 += "".join(f", pv_{c}.{c}" for c in per_value)
+    pv_joins = "".join(f" LEFT JOIN pv_{c} ON {_PER_VALUE[c]} = pv_{c}.v" for c in per_value)
     pat = mobile_pattern.replace("'", "''")
     s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
     sep = ", " if cleaned else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE recs0 AS
-        WITH c AS (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}),
-             s1 AS (SELECT *{s1} FROM c)
+        WITH c AS (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
+             s1 AS (SELECT c.*{s1} FROM c{pv_joins})
         SELECT *{s2} FROM s1""")
     joins, cols = _shared_tables(con, shared, mobile_pattern, shared_min_names) if shared else ([], [])
     for c in sorted(tf_columns):

@@ -117,6 +117,8 @@ class MatchSettings:
     tf_minimum: float = 1e-6
     em_max_iterations: int = 50
     em_tolerance: float = 1e-4
+    memory_limit: str | None = "1GB"  # DuckDB's working memory before it spills to disk; None = its default
+    threads: int | None = None  # None = all cores
     source: str = "<dict>"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -163,7 +165,7 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
     if not isinstance(data, dict):
         raise ConfigError("match settings must be a mapping", file=source)
     known = {"version", "features", "prior", "u_estimation", "blocking", "comparisons", "clustering",
-             "review", "em", "description"}
+             "review", "em", "engine", "description"}
     problems += [f"{k}: unknown key (known: {', '.join(sorted(known))})" for k in data if k not in known]
     comparisons = _parse_comparisons(data.get("comparisons"), problems)
     blocking = data.get("blocking") or {}
@@ -231,6 +233,17 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
     if unknown:
         problems.append(f"clustering: unknown key(s) {', '.join(unknown)} (known: threshold, consistency, "
                         "max_component, rules)")
+    eng = _section(data, "engine", problems)
+    mem = eng.get("memory_limit", "1GB")
+    if mem is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", str(mem)):
+        problems.append(f"engine.memory_limit: '{mem}' must be like 800MB or 2GB (or null for DuckDB's default)")
+        mem = "1GB"
+    kw["memory_limit"] = None if mem is None else str(mem)
+    thr = eng.get("threads")
+    if thr is not None and (not isinstance(thr, int) or isinstance(thr, bool) or thr < 1):
+        problems.append(f"engine.threads: '{thr}' must be a whole number >= 1 (or null for all cores)")
+        thr = None
+    kw["threads"] = thr
     if kw["review_low"] > kw["review_high"]:
         problems.append(f"review: low ({kw['review_low']}) must not exceed high ({kw['review_high']})")
     return kw
