@@ -43,6 +43,9 @@ def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict 
     default_trust = float(trust.get("default", 0.6))
     r["_trust"] = r["channel"].map(lambda c: float(trust.get(c, default_trust)))
     r["_recency"] = r["created_at"].fillna(r["ingested_at"]).fillna("")
+    # Order-preserving integer codes, made once: the per-field rankings then sort numbers, not strings.
+    for col in ("customer_id", "record_id", "_recency"):
+        r[f"_o{col}"] = pd.factorize(r[col].to_numpy(dtype=object), sort=True)[0]
     out = pd.DataFrame({"customer_id": pd.unique(r["customer_id"])})
     out = out.set_index("customer_id", drop=False)
     for field in GOLDEN_FIELDS:
@@ -60,33 +63,37 @@ def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict 
     return out.reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
 
 
-def _ranked(r: pd.DataFrame, field: str, rules: list[str]) -> pd.DataFrame:
-    sub = r.loc[r[field].notna(), ["customer_id", field, "record_id", "_trust", "_recency"]]
-    keys, asc = ["customer_id"], [True]
+_RANK_COLUMNS = ["customer_id", "record_id", "_trust", "_ocustomer_id", "_orecord_id", "_o_recency"]
+
+
+def _ranked(sub: pd.DataFrame, field: str, rules: list[str]) -> pd.DataFrame:
+    """`sub`'s rows ordered by customer, then best value first by `rules`, ties by record_id."""
+    cust = sub["_ocustomer_id"].to_numpy(dtype=np.int64)
+    keys = [cust]  # major key first; np.lexsort wants it last, and is stable like sort_values(kind="stable")
     for rule in rules:
         if rule == "trust":
-            keys.append("_trust")
+            keys.append(-sub["_trust"].to_numpy(dtype=float))
         elif rule == "recency":
-            keys.append("_recency")
+            keys.append(-sub["_o_recency"].to_numpy(dtype=np.int64))
         elif rule == "frequency":
-            sub = sub.assign(_freq=sub.groupby(["customer_id", field])[field].transform("size"))
-            keys.append("_freq")
+            value = pd.factorize(sub[field].to_numpy(dtype=object))[0].astype(np.int64)
+            _, inverse, counts = np.unique(cust * (int(value.max(initial=0)) + 1) + value, return_inverse=True,
+                                           return_counts=True)
+            keys.append(-counts[inverse.ravel()])
         elif rule == "completeness":
-            sub = sub.assign(_len=sub[field].str.len())
-            keys.append("_len")
-        asc.append(False)
-    keys.append("record_id")
-    asc.append(True)
-    return sub.sort_values(keys, ascending=asc, kind="stable")
+            keys.append(-np.fromiter(map(len, sub[field].to_numpy(dtype=object)), dtype=np.int64, count=len(sub)))
+    keys.append(sub["_orecord_id"].to_numpy(dtype=np.int64))
+    return sub.iloc[np.lexsort(keys[::-1])]
 
 
 def _single(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd.Series]:
-    best = _ranked(r, field, rules).drop_duplicates("customer_id").set_index("customer_id")
+    sub = r.loc[r[field].notna(), _RANK_COLUMNS + [field]]
+    best = _ranked(sub, field, rules).drop_duplicates("customer_id").set_index("customer_id")
     return best[field], best["record_id"]
 
 
 def _multi(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd.Series]:
-    ex = r.loc[r[field].notna(), ["customer_id", field, "record_id", "_trust", "_recency"]].copy()
+    ex = r.loc[r[field].notna(), _RANK_COLUMNS + [field]].copy()
     ex[field] = ex[field].str.split(",")
     ex = ex.explode(field)
     ex = ex[ex[field].notna() & (ex[field] != "")]
