@@ -20,6 +20,7 @@ from .cluster import Clustering, UnionFind, cluster
 from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
+from .incremental import incremental_records
 from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ScoredPairs
 from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
@@ -57,8 +58,15 @@ class Matcher:
     def _load(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]]) -> np.ndarray:
         """Register the frames as table `recs` with features; return record ids by record index."""
         s = self.settings
-        tfc = tf_columns(s)
-        base = needed_columns(s.columns | tfc)[0]
+        ids = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0])
+        build_records(con, "src", s.columns, tf_columns(s), mobile_pattern=s.mobile_pattern,
+                      shared_min_names=s.shared_min_names)
+        con.unregister("src")
+        return ids
+
+    def _register(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]],
+                  columns: list[str]) -> np.ndarray:
+        """Table `src` (idx, is_new, grp, input columns) of all frames; return record ids by index."""
         parts, ids, offset = [], [], 0
         for df, is_new, grp in frames:
             if "record_id" not in df.columns:
@@ -68,7 +76,7 @@ class Matcher:
             ids.append(df["record_id"].astype(str).to_numpy(dtype=object))
             cols = {"idx": pa.array(np.arange(offset, offset + n, dtype=np.int32)),
                     "is_new": pa.array(np.full(n, is_new)), "grp": pa.array(np.asarray(grp, dtype=np.int32))}
-            cols.update(frame_to_arrow(df, base))
+            cols.update(frame_to_arrow(df, columns))
             parts.append(pa.table(cols))
             offset += n
         all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
@@ -76,10 +84,7 @@ class Matcher:
         if not dup.is_unique:
             shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
             raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")
-        con.register("src", pa.concat_tables(parts))
-        build_records(con, "src", s.columns, tfc, mobile_pattern=s.mobile_pattern,
-                      shared_min_names=s.shared_min_names)
-        con.unregister("src")
+        con.register("src", pa.concat_tables(parts))  # scanned in place, not copied
         return all_ids
 
     def _base_model(self) -> tuple[MatchModel, bool]:
@@ -87,16 +92,18 @@ class Matcher:
             return self.model, bool(self.model.info.get("trained"))
         return MatchModel.from_settings(self.settings), False
 
-    def _score(self, con: duckdb.DuckDBPyConnection, n: int, total_pairs: float,
-               groups: np.ndarray | None = None) -> tuple[Gammas, np.ndarray, MatchModel, float]:
-        """Levels and total weights of the candidate pairs, with u (and the prior) fitted to this data."""
+    def _score(self, con: duckdb.DuckDBPyConnection, n: int, total_pairs: float, groups: np.ndarray | None = None,
+               pool: np.ndarray | None = None, n_all: int | None = None, u_pairs: int | None = None
+               ) -> tuple[Gammas, np.ndarray, np.ndarray, MatchModel, float]:
+        """Levels, link weights and consistency weights of the candidate pairs, with u (and the prior)
+        fitted to this data; `n_all` records in all (when only some were loaded)."""
         s = self.settings
         model, trained = self._base_model()
         if s.estimate_u and not trained:
-            model = estimate_u(con, s, model, n, groups)
+            model = estimate_u(con, s, model, n, groups, max_pairs=u_pairs, pool=pool)
         gam = compute_gammas(con, s, "pairs")
         bf = bayes_factor_weights(gam, s, model)
-        lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
+        lam = min(model.matches_per_record / max((n_all or n) - 1, 1), 0.5)
         if s.estimate_prior and not trained:
             lam = estimate_prior(bf, total_pairs, lam, pseudo_pairs=s.u_pseudo_pairs)
         prior = math.log2(lam / (1 - lam))
@@ -185,28 +192,34 @@ class Matcher:
 
     def match_incremental(self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(),
                           cannot_link=()) -> IncrementalResult:
-        """Group new records and say which existing customers (never split) each group joins."""
+        """Group new records and say which existing customers (never split) each group joins.
+
+        Only blocking keys are computed for every existing record; full features only for the records
+        the batch is paired with (and their customers' other records), see incremental.py.
+        """
         s = self.settings
         if "customer_id" not in existing_df.columns:
             raise InputError("existing records need a `customer_id` column", key="customer_id")
         cust = existing_df["customer_id"].astype(str).to_numpy(dtype=object)
-        codes, uniques = pd.factorize(cust)
+        codes = pd.factorize(cust)[0].astype(np.int32)
         nn, ne = len(new_df), len(existing_df)
         con = self._connect()
         try:
-            ids = self._load(con, [(new_df, True, np.full(nn, -1, dtype=np.int32)),
-                                   (existing_df, False, codes.astype(np.int32))])
-            plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
-            gam, w, c, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne)
+            ids = self._register(con, [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)],
+                                 needed_columns(s.columns | tf_columns(s))[0])
+            plan, pool = incremental_records(con, s, nn, codes)
+            gam, w, c, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne, pool=pool,
+                                                  u_pairs=max(s.u_max_pairs // 4, 1))
             init = np.r_[np.arange(nn), nn + codes].astype(np.int64)
             node_of, cannot, conflicts = self._nodes(ids, init, must_link, cannot_link)
             cl = self._cluster(con, gam, w, c, node_of, cannot, model, prior)
+            read = con.sql("SELECT count(*) FROM recs").fetchall()[0][0]
         finally:
             con.close()
         score = _match_scores(cl, gam, w, node_of)
         assign, group_customers = _groups(ids, cl.label, score, nn, cust)
-        stats = {"new_records": nn, "existing_records": ne, "pairs": len(gam), "prior_weight": prior, **cl.stats,
-                 "groups": len(group_customers),
+        stats = {"new_records": nn, "existing_records": ne, "records_with_features": int(read), "pairs": len(gam),
+                 "prior_weight": prior, **cl.stats, "groups": len(group_customers),
                  "merges": sum(1 for v in group_customers.values() if len(v) > 1)}
         return IncrementalResult(assign, group_customers, plan, ScoredPairs(ids, gam, w, s, cl.label), stats,
                                  conflicts)

@@ -9,6 +9,8 @@ a family landline, an office: `*_shared`), so that agreeing on it counts for as 
 """
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -20,25 +22,16 @@ BASE_COLUMNS = (
     "address_key", "postcode", "national_id", "qq", "wechat", "customer_ref",
 )
 
-def _strip_prefixes(col: str, prefixes: tuple[str, ...]) -> str:
-    """SQL: `col` without leading province, city and district (in that order, each if present)."""
-    expr = col
-    for p in prefixes:
-        expr = (f"CASE WHEN {p} IS NOT NULL AND starts_with({expr}, {p}) "
-                f"THEN substr({expr}, length({p}) + 1) ELSE {expr} END")
-    return f"nullif({expr}, '')"
-
-
 _ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
 
 # Derived from input columns only: name -> (SQL expression, input columns it reads).
 _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
     "phones_list": (
-        "CASE WHEN phones IS NOT NULL THEN list_distinct(list_filter(string_split(phones, ','), lambda x: x <> ''))"
-        " WHEN phone IS NOT NULL THEN [phone] END", ("phones", "phone")),
+        "CASE WHEN phones IS NOT NULL THEN string_split(phones, ',') WHEN phone IS NOT NULL THEN [phone] END",
+        ("phones", "phone")),
     "emails_list": (
-        "CASE WHEN emails IS NOT NULL THEN list_distinct(list_filter(string_split(lower(emails), ','),"
-        " lambda x: x <> '')) WHEN email IS NOT NULL THEN [lower(email)] END", ("emails", "email")),
+        "CASE WHEN emails IS NOT NULL THEN string_split(lower(emails), ',') WHEN email IS NOT NULL THEN [lower(email)] END",
+        ("emails", "email")),
     "name_letters": (
         "nullif(array_to_string(list_sort(string_split(replace(v, ' ', ''), '')), ''), '')",
         ("name_pinyin", "name_key")),
@@ -47,8 +40,7 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         " lambda t: t <> ''), lambda t: t[1])), ''), '')", ("name_pinyin",)),
     "name_len": ("length(name_key)", ("name_key",)),
     "email_local": ("nullif(split_part(lower(email), '@', 1), '')", ("email",)),
-    "address_tail": (_strip_prefixes("address_key", ("province", "city", "district")),
-                     ("address_key", "province", "city", "district")),
+    "address_tail": ("nullif(regexp_replace(v, '{admin}', ''), '')", ("address_key", "province", "city", "district")),
     "address_digits": ("nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')", ("address_key",)),
     "national_id_valid": (
         "CASE WHEN regexp_matches(national_id, '^[0-9]{17}[0-9Xx]$') THEN substr('10X98765432', CAST(1 + list_sum("
@@ -57,7 +49,8 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Stage-1 columns computed once per distinct value `v` of this expression (names repeat a lot, and
 # sorting letters is the dearest step), then joined back.
-_PER_VALUE = {"name_letters": "coalesce(name_pinyin, name_key)", "name_initials": "name_pinyin"}
+_PER_VALUE = {"name_letters": "coalesce(name_pinyin, name_key)", "name_initials": "name_pinyin",
+              "address_tail": "address_key"}
 # Derived from stage-1 columns.
 _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
     "mobiles_list": ("nullif(list_filter(phones_list, lambda p: regexp_matches(p, '{mobile}')), [])",
@@ -112,13 +105,22 @@ def frame_to_arrow(df: pd.DataFrame, columns: list[str]) -> dict[str, pa.Array]:
 
 
 def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], tf_columns: set[str],
-                  *, mobile_pattern: str, shared_min_names: int) -> None:
-    """Create table `recs` (idx, is_new, grp, features...) from table/view `src` (idx, is_new, grp, inputs)."""
+                  *, mobile_pattern: str, shared_min_names: int, tf_source: str | None = None,
+                  stats_source: str | None = None) -> None:
+    """Create table `recs` (idx, is_new, grp, features...) from table/view `src` (idx, is_new, grp, inputs).
+
+    When `src` holds only some of the records (incremental matching), `tf_source` (input columns of all
+    records) is where term frequencies are counted, and `stats_source` (a `recs` table of all records
+    with phones_list, emails_list, address_key, name_letters) where names per phone, email and address
+    are counted, for the values these records hold.
+    """
     base, stage1, stage2, shared = needed_columns(columns | tf_columns)
-    cleaned = ", ".join(f"nullif(trim(\"{c}\"), '') AS \"{c}\"" for c in base)
+    cleaned = ", ".join(f"nullif(\"{c}\", '') AS \"{c}\"" for c in base)  # normalize_frame trimmed them
     s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1 if c not in _PER_VALUE)
     per_value = [c for c in stage1 if c in _PER_VALUE]
-    pv_ctes = "".join(f", pv_{c} AS (SELECT v, {_STAGE1[c][0]} AS {c} FROM (SELECT DISTINCT {_PER_VALUE[c]} AS v "
+    admin = _admin_prefix(con, src) if "address_tail" in per_value else ""
+    pv_ctes = "".join(f", pv_{c} AS (SELECT v, {_STAGE1[c][0].format(admin=admin)} AS {c} FROM (SELECT DISTINCT "
+                      f"{_PER_VALUE[c]} AS v "
                       f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL))" for c in per_value)
     s1 += "".join(f", pv_{c}.{c}" for c in per_value)
     pv_joins = "".join(f" LEFT JOIN pv_{c} ON {_PER_VALUE[c]} = pv_{c}.v" for c in per_value)
@@ -126,12 +128,13 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
     s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
     sep = ", " if cleaned else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE recs0 AS
-        WITH c AS (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
+        WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
              s1 AS (SELECT c.*{s1} FROM c{pv_joins})
         SELECT *{s2} FROM s1""")
-    joins, cols = _shared_tables(con, shared, mobile_pattern, shared_min_names) if shared else ([], [])
+    joins, cols = (_shared_tables(con, shared, mobile_pattern, shared_min_names, stats_source)
+                   if shared else ([], []))
     for c in sorted(tf_columns):
-        j, col = _tf_table(con, c)
+        j, col = _tf_table(con, c, tf_source if tf_source and c in BASE_COLUMNS else "recs0")
         joins.append(j)
         cols.append(col)
     # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
@@ -142,9 +145,25 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
     con.execute("DROP TABLE recs0")
 
 
-def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pattern: str,
-                   k: int) -> tuple[list[str], list[str]]:
+def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
+    """Regex for the leading province / city / district names of an address key (those in the data)."""
+    cols = [c for c in ("province", "city", "district")
+            if c in {r[0] for r in con.sql(f"DESCRIBE {src}").fetchall()}]
+    if not cols:
+        return "^$"
+    union = " UNION ".join(f"SELECT DISTINCT {c} AS x FROM {src}" for c in cols)
+    names = [r[0] for r in con.sql(f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 "
+                                   "LIMIT 20000").fetchall()]
+    if not names:
+        return "^$"
+    alt = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+    return ("^(?:" + alt + ")+").replace("'", "''")
+
+
+def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pattern: str, k: int,
+                   stats_source: str | None = None) -> tuple[list[str], list[str]]:
     """Split phone/email lists into private and shared values; count names per address."""
+    stats = stats_source or "recs0"
     pat = mobile_pattern.replace("'", "''")
     joins, cols = [], []
     for lst, prefix in (("phones_list", "phones"), ("emails_list", "emails")):
@@ -157,9 +176,11 @@ def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pat
                 "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))",
                 "mobiles_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k} AND regexp_matches(v, '{pat}'))"}
         sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
+        limit = f" AND v IN (SELECT v FROM x)" if stats_source else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
             WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),
-                 nv AS (SELECT v, count(DISTINCT name_letters) AS n FROM x GROUP BY v)
+                 a AS (SELECT unnest({lst}) AS v, name_letters FROM {stats} WHERE {lst} IS NOT NULL),
+                 nv AS (SELECT v, count(DISTINCT name_letters) AS n FROM a WHERE TRUE{limit} GROUP BY v)
             SELECT idx, {sel} FROM x JOIN nv USING (v) GROUP BY idx""")
         joins.append(f"LEFT JOIN sh_{prefix} USING (idx)")
         cols += wanted
@@ -168,15 +189,20 @@ def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pat
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_addr AS
             SELECT address_key AS sh_addr_key, count(DISTINCT name_letters) AS address_key_names,
                    count(DISTINCT name_letters) >= {k} AS address_key_shared
-            FROM recs0 WHERE address_key IS NOT NULL GROUP BY address_key""")
+            FROM {stats} WHERE address_key IS NOT NULL
+            {"AND address_key IN (SELECT address_key FROM recs0)" if stats_source else ""}
+            GROUP BY address_key""")
         joins.append("LEFT JOIN sh_addr ON recs0.address_key = sh_addr.sh_addr_key")
         cols += addr
     return joins, cols
 
 
-def _tf_table(con: duckdb.DuckDBPyConnection, col: str) -> tuple[str, str]:
-    """tf_<col>: the share of records (with a value) holding this record's value."""
+def _tf_table(con: duckdb.DuckDBPyConnection, col: str, source: str = "recs0") -> tuple[str, str]:
+    """tf_<col>: the share of records (with a value) holding this record's value, counted on `source`
+    (only for the values these records hold)."""
+    only = f' AND v IN (SELECT "{col}" FROM recs0)' if source != "recs0" else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE tf_{col} AS
-        WITH t AS (SELECT "{col}" AS v, count(*) AS n FROM recs0 WHERE "{col}" IS NOT NULL GROUP BY 1)
-        SELECT v AS tf_{col}_v, CAST(n / (SELECT sum(n) FROM t) AS FLOAT) AS tf_{col} FROM t""")
+        WITH s AS (SELECT nullif("{col}", '') AS v FROM {source}),
+             t AS (SELECT v, count(*) AS n FROM s WHERE v IS NOT NULL{only} GROUP BY 1)
+        SELECT v AS tf_{col}_v, CAST(n / (SELECT count(v) FROM s) AS FLOAT) AS tf_{col} FROM t""")
     return f'LEFT JOIN tf_{col} ON recs0."{col}" = tf_{col}.tf_{col}_v', f"tf_{col}"

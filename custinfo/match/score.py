@@ -88,10 +88,19 @@ def random_pairs(n: int, k: int, seed: int, groups: np.ndarray | None = None) ->
 
 
 def estimate_u(con: duckdb.DuckDBPyConnection, settings: MatchSettings, model: MatchModel, n: int,
-               groups: np.ndarray | None = None, max_pairs: int | None = None) -> MatchModel:
-    """u per level from random pairs, smoothed towards the current u by `u_pseudo_pairs` pseudo-pairs."""
+               groups: np.ndarray | None = None, max_pairs: int | None = None,
+               pool: np.ndarray | None = None) -> MatchModel:
+    """u per level from random pairs, smoothed towards the current u by `u_pseudo_pairs` pseudo-pairs.
+
+    With `pool`, pairs are drawn among those record indexes only (a random sample of the records).
+    """
     k = settings.u_max_pairs if max_pairs is None else max_pairs
-    l, r = random_pairs(n, k, settings.seed, groups)
+    if pool is not None:
+        l, r = random_pairs(len(pool), k, settings.seed)
+        l, r = pool[l].astype(np.int32), pool[r].astype(np.int32)
+        l, r = np.minimum(l, r), np.maximum(l, r)
+    else:
+        l, r = random_pairs(n, k, settings.seed, groups)
     if not len(l):
         return model
     con.register("upairs_arrow", pa.table({"l": l, "r": r}))
