@@ -5,6 +5,7 @@ recall and F1 of the final clusters against the true links.
 
     .venv/bin/python bench/febrl.py [--no-splink] [--datasets 1 2 3 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,26 +23,43 @@ from custinfo.match import Matcher, load_settings  # noqa: E402
 
 def febrl_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Map the FEBRL layout onto normalize_frame's columns (light cleaning, as the contract describes)."""
+
     def clean(col: str) -> pd.Series:
         return raw[col].astype("string").str.strip().str.lower().replace("", pd.NA)
 
     given, surname = clean("given_name"), clean("surname")
     name = (given.fillna("") + " " + surname.fillna("")).str.strip().replace("", pd.NA)
     tokens = name.str.split()
-    addr = (clean("street_number").fillna("") + " " + clean("address_1").fillna("") + " "
-            + clean("address_2").fillna("")).str.split().str.join(" ").replace("", pd.NA)
+    addr = (
+        (
+            clean("street_number").fillna("")
+            + " "
+            + clean("address_1").fillna("")
+            + " "
+            + clean("address_2").fillna("")
+        )
+        .str.split()
+        .str.join(" ")
+        .replace("", pd.NA)
+    )
     dob = clean("date_of_birth")
     dob = dob.where(dob.str.fullmatch(r"\d{8}").fillna(False))
     dob = dob.str[:4] + "-" + dob.str[4:6] + "-" + dob.str[6:8]
-    out = pd.DataFrame({
-        "record_id": raw.index.astype(str),
-        "name": name,
-        "name_key": name.str.replace(" ", "", regex=False),
-        "name_pinyin": tokens.map(lambda t: " ".join(sorted(t)) if isinstance(t, list) else pd.NA),
-        "address": addr, "address_key": addr,
-        "city": clean("suburb"), "province": clean("state"), "postcode": clean("postcode"),
-        "birth_date": dob, "national_id": clean("soc_sec_id"),
-    })
+    out = pd.DataFrame(
+        {
+            "record_id": raw.index.astype(str),
+            "name": name,
+            "name_key": name.str.replace(" ", "", regex=False),
+            "name_pinyin": tokens.map(lambda t: " ".join(sorted(t)) if isinstance(t, list) else pd.NA),
+            "address": addr,
+            "address_key": addr,
+            "city": clean("suburb"),
+            "province": clean("state"),
+            "postcode": clean("postcode"),
+            "birth_date": dob,
+            "national_id": clean("soc_sec_id"),
+        }
+    )
     return out.astype(object).where(out.notna(), None)
 
 
@@ -60,8 +77,14 @@ def prf(pred: set, truth: set) -> dict:
     p = tp / len(pred) if pred else 1.0
     r = tp / len(truth) if truth else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp,
-            "fp": len(pred - truth), "fn": len(truth - pred)}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "tp": tp,
+        "fp": len(pred - truth),
+        "fn": len(truth - pred),
+    }
 
 
 def load(ds: int):
@@ -92,8 +115,12 @@ def run_custinfo(ds: int, data, truth: set, trained: bool) -> dict:
         res = m.dedupe(df)
         pred = cluster_pairs(res.clusters)
     secs = time.perf_counter() - t0
-    return {"engine": "custinfo" + (" trained" if trained else ""), "seconds": round(secs, 2),
-            "pairs_compared": int(res.stats["pairs"]), **prf(pred, truth)}
+    return {
+        "engine": "custinfo" + (" trained" if trained else ""),
+        "seconds": round(secs, 2),
+        "pairs_compared": int(res.stats["pairs"]),
+        **prf(pred, truth),
+    }
 
 
 def main() -> None:

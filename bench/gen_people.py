@@ -7,7 +7,8 @@ A population of people (households, employers, namesakes) is drawn first; then e
 - call_center: traditional characters and honorifics (張偉（先生）), caller-ID phone formats
   (+86 138-0013-8000, 0086..., the home landline), spoken address variants (no province, 號);
 - crm: names in pinyin (Zhang Wei, Wei Zhang, ZHANG Wei, Zhangwei), +86 mobiles, company, title, ID;
-- trade_show: business cards: company name variants (北京鸿睿科技有限公司 / 鸿睿科技 / 鸿睿科技（北京）有限公司),
+- trade_show: business cards: company name variants
+  (北京鸿睿科技有限公司 / 鸿睿科技 / 鸿睿科技（北京）有限公司),
   the company switchboard (with or without 转 extension), work email, office address;
 - purchased_list: homophone typos (张伟 -> 张玮), old addresses of moved households, IDs, birth dates.
 
@@ -18,6 +19,7 @@ office address, families sharing a home landline and address.
     from bench.gen_people import generate
     raw = generate(100_000, seed=1)     # columns: record_id, person_id (truth), channel, name, mobile, ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +32,24 @@ from itertools import accumulate
 import pandas as pd
 
 CITIES = [  # name, province, area code, ID region prefix, postcode prefix, districts, weight
-    ("北京市", "北京市", "010", "1101", "100", ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区"], 8),
-    ("上海市", "上海市", "021", "3101", "200", ["浦东新区", "徐汇区", "静安区", "黄浦区", "闵行区", "长宁区"], 8),
+    (
+        "北京市",
+        "北京市",
+        "010",
+        "1101",
+        "100",
+        ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区"],
+        8,
+    ),
+    (
+        "上海市",
+        "上海市",
+        "021",
+        "3101",
+        "200",
+        ["浦东新区", "徐汇区", "静安区", "黄浦区", "闵行区", "长宁区"],
+        8,
+    ),
     ("广州市", "广东省", "020", "4401", "510", ["天河区", "越秀区", "海珠区", "白云区", "番禺区"], 6),
     ("深圳市", "广东省", "0755", "4403", "518", ["南山区", "福田区", "罗湖区", "宝安区", "龙岗区"], 6),
     ("杭州市", "浙江省", "0571", "3301", "310", ["西湖区", "上城区", "拱墅区", "滨江区", "余杭区"], 4),
@@ -51,37 +69,165 @@ CITIES = [  # name, province, area code, ID region prefix, postcode prefix, dist
     ("济南市", "山东省", "0531", "3701", "250", ["历下区", "市中区", "槐荫区", "天桥区", "历城区"], 2),
     ("昆明市", "云南省", "0871", "5301", "650", ["五华区", "盘龙区", "官渡区", "西山区"], 2),
 ]
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
-            "戴莫孔向汤")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔向汤"
+)
 COMPOUND_SURNAMES = ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫"]
-MALE_CHARS = ("伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林东亮建国志文博成峰海"
-              "晨阳子轩浩然宏斌新民永福德才兴荣庆振家泽天昊嘉睿翔瑞")
-FEMALE_CHARS = ("芳娜敏静丽艳娟霞秀英华慧巧美淑惠珠翠雅芝玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环"
-                "雪荣爱妹香月莺媛瑶怡佳琪欣悦婷颖倩璐晶妍蕾薇")
-ROADS = ["人民路", "中山路", "解放路", "建设路", "和平路", "新华路", "长江路", "黄河路", "文化路", "胜利路",
-         "朝阳路", "建国路", "青年路", "光明路", "幸福路", "友谊路", "学院路", "花园路", "东风路", "工业路",
-         "科技路", "滨江路", "南京路", "北京路", "延安路", "复兴路", "民主路", "团结路", "迎宾大道", "世纪大道"]
-COMPOUNDS = ["阳光花园", "锦绣家园", "翠苑", "金色家园", "绿城小区", "紫荆苑", "碧水湾", "东方明珠苑", "春华里",
-             "和谐家园", "丽景湾", "凤凰城", "蓝天小区", "书香门第", "枫林苑"]
+MALE_CHARS = (
+    "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林东亮建国志文博成峰海"
+    "晨阳子轩浩然宏斌新民永福德才兴荣庆振家泽天昊嘉睿翔瑞"
+)
+FEMALE_CHARS = (
+    "芳娜敏静丽艳娟霞秀英华慧巧美淑惠珠翠雅芝玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环"
+    "雪荣爱妹香月莺媛瑶怡佳琪欣悦婷颖倩璐晶妍蕾薇"
+)
+ROADS = [
+    "人民路",
+    "中山路",
+    "解放路",
+    "建设路",
+    "和平路",
+    "新华路",
+    "长江路",
+    "黄河路",
+    "文化路",
+    "胜利路",
+    "朝阳路",
+    "建国路",
+    "青年路",
+    "光明路",
+    "幸福路",
+    "友谊路",
+    "学院路",
+    "花园路",
+    "东风路",
+    "工业路",
+    "科技路",
+    "滨江路",
+    "南京路",
+    "北京路",
+    "延安路",
+    "复兴路",
+    "民主路",
+    "团结路",
+    "迎宾大道",
+    "世纪大道",
+]
+COMPOUNDS = [
+    "阳光花园",
+    "锦绣家园",
+    "翠苑",
+    "金色家园",
+    "绿城小区",
+    "紫荆苑",
+    "碧水湾",
+    "东方明珠苑",
+    "春华里",
+    "和谐家园",
+    "丽景湾",
+    "凤凰城",
+    "蓝天小区",
+    "书香门第",
+    "枫林苑",
+]
 TOWERS = ["国际大厦", "科技大厦", "中心大厦", "金融中心", "商务中心", "创业园", "软件园", "广场"]
-INDUSTRIES = ["科技", "网络", "信息", "传媒", "贸易", "实业", "电子", "医药", "建设", "咨询", "物流", "食品",
-              "机械", "教育", "文化", "投资", "环保", "能源", "自动化设备", "软件"]
+INDUSTRIES = [
+    "科技",
+    "网络",
+    "信息",
+    "传媒",
+    "贸易",
+    "实业",
+    "电子",
+    "医药",
+    "建设",
+    "咨询",
+    "物流",
+    "食品",
+    "机械",
+    "教育",
+    "文化",
+    "投资",
+    "环保",
+    "能源",
+    "自动化设备",
+    "软件",
+]
 BRAND_CHARS = "鸿睿思博华信腾飞天宇恒达联创新泰金盛安康宏远凯瑞中兴海通卓越志诚众合德润嘉禾明辉星河顺丰永昌"
-TITLES = ["经理", "总经理", "销售经理", "市场总监", "工程师", "高级工程师", "采购经理", "财务主管", "总监",
-          "部门经理", "技术总监", "销售代表", "行政主管", "项目经理", "董事长", "副总经理", "产品经理"]
-EMAIL_DOMAINS = [("qq.com", 35), ("163.com", 25), ("126.com", 10), ("sina.com", 5), ("gmail.com", 5),
-                 ("foxmail.com", 5), ("hotmail.com", 5), ("139.com", 5), ("outlook.com", 5)]
+TITLES = [
+    "经理",
+    "总经理",
+    "销售经理",
+    "市场总监",
+    "工程师",
+    "高级工程师",
+    "采购经理",
+    "财务主管",
+    "总监",
+    "部门经理",
+    "技术总监",
+    "销售代表",
+    "行政主管",
+    "项目经理",
+    "董事长",
+    "副总经理",
+    "产品经理",
+]
+EMAIL_DOMAINS = [
+    ("qq.com", 35),
+    ("163.com", 25),
+    ("126.com", 10),
+    ("sina.com", 5),
+    ("gmail.com", 5),
+    ("foxmail.com", 5),
+    ("hotmail.com", 5),
+    ("139.com", 5),
+    ("outlook.com", 5),
+]
 CHANNEL_WEIGHTS = {"web_form": 25, "call_center": 20, "crm": 20, "trade_show": 15, "purchased_list": 20}
 RECORDS_PER_PERSON = [(1, 45), (2, 25), (3, 15), (4, 10), (5, 5)]
-MOBILE_PREFIXES = [f"13{d}" for d in range(10)] + ["145", "147", "150", "151", "152", "153", "155", "156", "157",
-                   "158", "159", "166", "170", "173", "175", "176", "177", "178"] + [f"18{d}" for d in range(10)] + [
-                   "191", "193", "195", "198", "199"]
+MOBILE_PREFIXES = (
+    [f"13{d}" for d in range(10)]
+    + [
+        "145",
+        "147",
+        "150",
+        "151",
+        "152",
+        "153",
+        "155",
+        "156",
+        "157",
+        "158",
+        "159",
+        "166",
+        "170",
+        "173",
+        "175",
+        "176",
+        "177",
+        "178",
+    ]
+    + [f"18{d}" for d in range(10)]
+    + ["191", "193", "195", "198", "199"]
+)
 _ID_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-SURNAME_READINGS = {"曾": "zeng", "覃": "qin", "单": "shan", "解": "xie", "区": "ou", "查": "zha", "仇": "qiu",
-                    "朴": "piao", "缪": "miao", "盖": "ge"}
+SURNAME_READINGS = {
+    "曾": "zeng",
+    "覃": "qin",
+    "单": "shan",
+    "解": "xie",
+    "区": "ou",
+    "查": "zha",
+    "仇": "qiu",
+    "朴": "piao",
+    "缪": "miao",
+    "盖": "ge",
+}
 
 
 @lru_cache(maxsize=None)
@@ -97,10 +243,12 @@ def pinyin(chars: str, surname: bool = False) -> list[str]:
 @lru_cache(maxsize=1)
 def homophones() -> dict[str, list[str]]:
     """Character -> other name characters with the same toneless pinyin (张伟 -> 张玮)."""
-    pool = set(MALE_CHARS + FEMALE_CHARS) | set("玮炜维威卫薇微蔚丽莉俐立利力励明铭鸣名敏闵民静晶菁婧经"
-                                             "杰洁婕捷军君钧均俊峻骏华桦骅芳方舫娜纳磊蕾垒强蔷墙涛韬滔辉晖慧惠"
-                                             "慧蕙卉平萍苹凭斌彬滨宾浩昊皓颢鹏朋蓬飞菲霏非宇雨语玉羽瑜怡仪宜"
-                                             "艺亿燕艳雁焱妍岩琳林霖麟玲灵凌铃芬纷分婷庭霆亭廷")
+    pool = set(MALE_CHARS + FEMALE_CHARS) | set(
+        "玮炜维威卫薇微蔚丽莉俐立利力励明铭鸣名敏闵民静晶菁婧经"
+        "杰洁婕捷军君钧均俊峻骏华桦骅芳方舫娜纳磊蕾垒强蔷墙涛韬滔辉晖慧惠"
+        "慧蕙卉平萍苹凭斌彬滨宾浩昊皓颢鹏朋蓬飞菲霏非宇雨语玉羽瑜怡仪宜"
+        "艺亿燕艳雁焱妍岩琳林霖麟玲灵凌铃芬纷分婷庭霆亭廷"
+    )
     groups: dict[str, list[str]] = {}
     for ch in pool:
         groups.setdefault(pinyin(ch)[0], []).append(ch)
@@ -213,7 +361,11 @@ class Population:
         r = self.rng
         base = f"{district}{r.choice(ROADS)}{r.randint(1, 399)}号"
         if r.random() < 0.5:
-            return base + f"{r.choice(COMPOUNDS)}{r.randint(1, 30)}栋{r.randint(1, 6)}单元{r.randint(1, 30)}0{r.randint(1, 4)}室"
+            return (
+                base
+                + f"{r.choice(COMPOUNDS)}{r.randint(1, 30)}栋{r.randint(1, 6)}单元"
+                + f"{r.randint(1, 30)}0{r.randint(1, 4)}室"
+            )
         return base + f"{r.randint(1, 12)}单元{r.randint(1, 30)}0{r.randint(1, 4)}室"
 
     def household(self) -> Household:
@@ -228,8 +380,11 @@ class Population:
         city = self.city()
         district = r.choice(city[5])
         brand = "".join(r.sample(BRAND_CHARS, 2))
-        address = f"{district}{r.choice(ROADS)}{r.randint(1, 999)}号{r.choice(COMPOUNDS[:3] + TOWERS)}{r.randint(2, 30)}层"
-        domain = "".join(pinyin(brand)) + r.choice(["", "tech", "group", "corp"]) + str(r.randint(1, 99)) + ".com"
+        tower = r.choice(COMPOUNDS[:3] + TOWERS)
+        address = f"{district}{r.choice(ROADS)}{r.randint(1, 999)}号{tower}{r.randint(2, 30)}层"
+        domain = (
+            "".join(pinyin(brand)) + r.choice(["", "tech", "group", "corp"]) + str(r.randint(1, 99)) + ".com"
+        )
         return Company(brand, r.choice(INDUSTRIES), city, district, address, self.landline(city), domain)
 
     def national_id(self, city: tuple, district: str, birth: dt.date, gender: str) -> str:
@@ -237,7 +392,7 @@ class Population:
             region = city[3] + f"{city[5].index(district) + 1:02d}"
             seq = self.rng.randint(0, 499) * 2 + (1 if gender == "M" else 0)
             first = f"{region}{birth:%Y%m%d}{seq:03d}"
-            check = "10X98765432"[sum(int(d) * w for d, w in zip(first, _ID_W)) % 11]
+            check = "10X98765432"[sum(int(d) * w for d, w in zip(first, _ID_W, strict=True)) % 11]
             if first + check not in self.ids:
                 self.ids.add(first + check)
                 return first + check
@@ -259,8 +414,15 @@ class Population:
                 self.emails.add(e)
                 return e
 
-    def person(self, pid: str, hh: Household, surname: str | None = None, gender: str | None = None,
-               given: str | None = None, birth_years: tuple[int, int] = (1955, 2002)) -> Person:
+    def person(
+        self,
+        pid: str,
+        hh: Household,
+        surname: str | None = None,
+        gender: str | None = None,
+        given: str | None = None,
+        birth_years: tuple[int, int] = (1955, 2002),
+    ) -> Person:
         r = self.rng
         gender = gender or r.choice("MF")
         surname = surname or self.surname()
@@ -294,8 +456,12 @@ def build_population(n_people: int, seed: int) -> tuple[Population, list[Person]
         size = weighted(r, [(1, 40), (2, 35), (3, 18), (4, 7)])
         if size >= 2:
             y = head.birth.year
-            spouse = pop.person(pid(), hh, gender="F" if head.gender == "M" else "M",
-                                birth_years=(max(1950, y - 4), min(2002, y + 4)))
+            spouse = pop.person(
+                pid(),
+                hh,
+                gender="F" if head.gender == "M" else "M",
+                birth_years=(max(1950, y - 4), min(2002, y + 4)),
+            )
             people.append(spouse)
         names = {head.name}
         if size >= 2:
@@ -315,7 +481,9 @@ def build_population(n_people: int, seed: int) -> tuple[Population, list[Person]
             twin_hh = pop.household()
             twin_hh.city = hh.city
             twin_hh.district = r.choice(hh.city[5])
-            people.append(pop.person(pid(), twin_hh, surname=head.surname, given=head.given, gender=head.gender))
+            people.append(
+                pop.person(pid(), twin_hh, surname=head.surname, given=head.given, gender=head.gender)
+            )
     people = people[:n_people]
     for p in people:
         if r.random() < 0.65:
@@ -339,17 +507,23 @@ def build_population(n_people: int, seed: int) -> tuple[Population, list[Person]
 
 # ---- how channels write things --------------------------------------------------------------------
 
+
 def fmt_mobile(r: random.Random, m: str, styles: list[tuple]) -> str:
     style = weighted(r, styles)
     return {
-        "plain": m, "dashed": f"{m[:3]}-{m[3:7]}-{m[7:]}", "spaced": f"{m[:3]} {m[3:7]} {m[7:]}",
-        "plus86": f"+86 {m[:3]} {m[3:7]} {m[7:]}", "e164": f"+86{m}", "0086": f"0086-{m}",
-        "paren": f"(+86){m}", "plus86dash": f"+86 {m[:3]}-{m[3:7]}-{m[7:]}",
+        "plain": m,
+        "dashed": f"{m[:3]}-{m[3:7]}-{m[7:]}",
+        "spaced": f"{m[:3]} {m[3:7]} {m[7:]}",
+        "plus86": f"+86 {m[:3]} {m[3:7]} {m[7:]}",
+        "e164": f"+86{m}",
+        "0086": f"0086-{m}",
+        "paren": f"(+86){m}",
+        "plus86dash": f"+86 {m[:3]}-{m[3:7]}-{m[7:]}",
     }[style]
 
 
 def fmt_landline(r: random.Random, n: str, area: str, ext: str | None = None) -> str:
-    local = n[len(area):]
+    local = n[len(area) :]
     half = len(local) // 2
     style = r.random()
     if style < 0.4:
@@ -370,7 +544,7 @@ def homophone_typo(r: random.Random, given: str) -> str:
     if not idx:
         return given
     i = r.choice(idx)
-    return given[:i] + r.choice(homophones()[given[i]]) + given[i + 1:]
+    return given[:i] + r.choice(homophones()[given[i]]) + given[i + 1 :]
 
 
 def other_char_typo(r: random.Random, p: Person) -> str:
@@ -379,7 +553,7 @@ def other_char_typo(r: random.Random, p: Person) -> str:
         return homophone_typo(r, p.given)
     pool = MALE_CHARS if p.gender == "M" else FEMALE_CHARS
     i = r.randrange(len(p.given))
-    return p.given[:i] + r.choice(pool) + p.given[i + 1:]
+    return p.given[:i] + r.choice(pool) + p.given[i + 1 :]
 
 
 def pinyin_name(r: random.Random, p: Person) -> str:
@@ -397,8 +571,9 @@ def pinyin_name(r: random.Random, p: Person) -> str:
     return f"{sur}, {giv}"
 
 
-def chinese_name(r: random.Random, p: Person, given: str, *, trad: float = 0.0, honor: float = 0.0,
-                 spaced: float = 0.0) -> str:
+def chinese_name(
+    r: random.Random, p: Person, given: str, *, trad: float = 0.0, honor: float = 0.0, spaced: float = 0.0
+) -> str:
     name = p.surname + given
     if r.random() < spaced:
         name = " ".join(name) if r.random() < 0.5 else f"{p.surname} {given}"
@@ -410,7 +585,9 @@ def chinese_name(r: random.Random, p: Person, given: str, *, trad: float = 0.0, 
     return name
 
 
-def address_variant(r: random.Random, addr: str, city: tuple, *, trad: float = 0.0, drop_unit: float = 0.0) -> dict:
+def address_variant(
+    r: random.Random, addr: str, city: tuple, *, trad: float = 0.0, drop_unit: float = 0.0
+) -> dict:
     """An address written with or without province/city, units, in traditional characters."""
     if r.random() < drop_unit and "号" in addr:
         addr = addr[: addr.index("号") + 1]
@@ -432,8 +609,16 @@ def address_variant(r: random.Random, addr: str, city: tuple, *, trad: float = 0
 def company_variant(r: random.Random, c: Company) -> str:
     city = c.city[0][:-1]
     base = c.brand + c.industry
-    return weighted(r, [(f"{city}{base}有限公司", 35), (base, 20), (f"{base}（{city}）有限公司", 15),
-                        (f"{base}有限公司", 20), (f"{city}市{base}股份有限公司", 10)])
+    return weighted(
+        r,
+        [
+            (f"{city}{base}有限公司", 35),
+            (base, 20),
+            (f"{base}（{city}）有限公司", 15),
+            (f"{base}有限公司", 20),
+            (f"{city}市{base}股份有限公司", 10),
+        ],
+    )
 
 
 def fmt_date(r: random.Random, d: dt.date) -> str:
@@ -461,7 +646,7 @@ def fmt_gender(r: random.Random, g: str) -> str:
 
 def digit_typo(r: random.Random, m: str) -> str:
     i = r.randrange(3, len(m))
-    return m[:i] + r.choice([d for d in "0123456789" if d != m[i]]) + m[i + 1:]
+    return m[:i] + r.choice([d for d in "0123456789" if d != m[i]]) + m[i + 1 :]
 
 
 def _maybe(r: random.Random, p: float, value):
@@ -473,10 +658,14 @@ def web_form(r: random.Random, p: Person) -> dict:
     m = p.mobile(r)
     m = digit_typo(r, m) if r.random() < 0.01 else m
     hh = p.household
-    rec = {"name": chinese_name(r, p, given, spaced=0.15),
-           "mobile": fmt_mobile(r, m, [("plain", 60), ("dashed", 15), ("spaced", 15), ("e164", 10)]),
-           "email": _maybe(r, 0.85, p.email), "gender": _maybe(r, 0.4, fmt_gender(r, p.gender)),
-           "birth_date": _maybe(r, 0.4, fmt_date(r, p.birth)), "city": _maybe(r, 0.5, hh.city[0][:-1])}
+    rec = {
+        "name": chinese_name(r, p, given, spaced=0.15),
+        "mobile": fmt_mobile(r, m, [("plain", 60), ("dashed", 15), ("spaced", 15), ("e164", 10)]),
+        "email": _maybe(r, 0.85, p.email),
+        "gender": _maybe(r, 0.4, fmt_gender(r, p.gender)),
+        "birth_date": _maybe(r, 0.4, fmt_date(r, p.birth)),
+        "city": _maybe(r, 0.5, hh.city[0][:-1]),
+    }
     if r.random() < 0.8:
         rec.update(address_variant(r, hh.address, hh.city, drop_unit=0.2))
     return rec
@@ -488,10 +677,14 @@ def call_center(r: random.Random, p: Person) -> dict:
     if hh.landline and r.random() < 0.15:
         phone = fmt_landline(r, hh.landline, hh.city[2])
     else:
-        phone = fmt_mobile(r, p.mobile(r), [("plus86", 30), ("0086", 20), ("plus86dash", 20),
-                                                    ("plain", 20), ("paren", 10)])
-    rec = {"name": chinese_name(r, p, given, trad=0.35, honor=0.4, spaced=0.1), "phone": phone,
-           "email": _maybe(r, 0.1, p.email)}
+        phone = fmt_mobile(
+            r, p.mobile(r), [("plus86", 30), ("0086", 20), ("plus86dash", 20), ("plain", 20), ("paren", 10)]
+        )
+    rec = {
+        "name": chinese_name(r, p, given, trad=0.35, honor=0.4, spaced=0.1),
+        "phone": phone,
+        "email": _maybe(r, 0.1, p.email),
+    }
     if r.random() < 0.75:
         rec.update(address_variant(r, hh.address, hh.city, trad=0.3, drop_unit=0.3))
     return rec
@@ -500,10 +693,15 @@ def call_center(r: random.Random, p: Person) -> dict:
 def crm(r: random.Random, p: Person) -> dict:
     name = pinyin_name(r, p) if r.random() < 0.7 else chinese_name(r, p, p.given)
     email = p.work_email if p.work_email and r.random() < 0.4 else p.email
-    rec = {"name": name, "mobile": _maybe(r, 0.92, fmt_mobile(r, p.mobile(r), [("e164", 70), ("plus86", 30)])),
-           "email": _maybe(r, 0.8, email), "birth_date": _maybe(r, 0.6, fmt_date(r, p.birth)),
-           "national_id": _maybe(r, 0.4, p.national_id), "gender": _maybe(r, 0.5, fmt_gender(r, p.gender)),
-           "city": p.household.city[0]}
+    rec = {
+        "name": name,
+        "mobile": _maybe(r, 0.92, fmt_mobile(r, p.mobile(r), [("e164", 70), ("plus86", 30)])),
+        "email": _maybe(r, 0.8, email),
+        "birth_date": _maybe(r, 0.6, fmt_date(r, p.birth)),
+        "national_id": _maybe(r, 0.4, p.national_id),
+        "gender": _maybe(r, 0.5, fmt_gender(r, p.gender)),
+        "city": p.household.city[0],
+    }
     if p.company and r.random() < 0.8:
         rec.update(company=company_variant(r, p.company), title=p.title)
     return rec
@@ -512,8 +710,12 @@ def crm(r: random.Random, p: Person) -> dict:
 def trade_show(r: random.Random, p: Person) -> dict:
     c = p.company
     assert c is not None
-    rec = {"name": chinese_name(r, p, p.given, spaced=0.2), "company": company_variant(r, c), "title": p.title,
-           "email": p.work_email if r.random() < 0.7 else _maybe(r, 0.15, p.email)}
+    rec = {
+        "name": chinese_name(r, p, p.given, spaced=0.2),
+        "company": company_variant(r, c),
+        "title": p.title,
+        "email": p.work_email if r.random() < 0.7 else _maybe(r, 0.15, p.email),
+    }
     if r.random() < 0.8:
         ext = p.extension if p.extension and r.random() < 0.7 else None
         rec["phone"] = fmt_landline(r, c.switchboard, c.city[2], ext)
@@ -532,18 +734,44 @@ def purchased_list(r: random.Random, p: Person) -> dict:
     m = digit_typo(r, m) if r.random() < 0.03 else m
     birth = date_typo(r, p.birth) if r.random() < 0.03 else p.birth
     addr = hh.old_address if hh.old_address and r.random() < 0.6 else hh.address
-    rec = {"name": chinese_name(r, p, given), "mobile": _maybe(r, 0.92, m),
-           "birth_date": _maybe(r, 0.7, fmt_date(r, birth)), "gender": _maybe(r, 0.7, fmt_gender(r, p.gender)),
-           "national_id": _maybe(r, 0.3, p.national_id), "province": hh.city[1], "city": hh.city[0]}
+    rec = {
+        "name": chinese_name(r, p, given),
+        "mobile": _maybe(r, 0.92, m),
+        "birth_date": _maybe(r, 0.7, fmt_date(r, birth)),
+        "gender": _maybe(r, 0.7, fmt_gender(r, p.gender)),
+        "national_id": _maybe(r, 0.3, p.national_id),
+        "province": hh.city[1],
+        "city": hh.city[0],
+    }
     if r.random() < 0.85:
         rec.update(address_variant(r, addr, hh.city, drop_unit=0.3))
     return rec
 
 
-CHANNELS = {"web_form": web_form, "call_center": call_center, "crm": crm, "trade_show": trade_show,
-            "purchased_list": purchased_list}
-RAW_COLUMNS = ["record_id", "person_id", "channel", "name", "mobile", "phone", "email", "company", "title",
-               "address", "province", "city", "gender", "birth_date", "national_id"]
+CHANNELS = {
+    "web_form": web_form,
+    "call_center": call_center,
+    "crm": crm,
+    "trade_show": trade_show,
+    "purchased_list": purchased_list,
+}
+RAW_COLUMNS = [
+    "record_id",
+    "person_id",
+    "channel",
+    "name",
+    "mobile",
+    "phone",
+    "email",
+    "company",
+    "title",
+    "address",
+    "province",
+    "city",
+    "gender",
+    "birth_date",
+    "national_id",
+]
 
 
 def generate(n_records: int, seed: int = 1) -> pd.DataFrame:

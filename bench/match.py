@@ -9,6 +9,7 @@ against the rest. Results go to stdout and to a marked section of bench/RESULTS.
     .venv/bin/python bench/match.py                       # 100k, custinfo and Splink
     .venv/bin/python bench/match.py --sizes 100000 1000000 --no-splink
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,10 @@ def prepared(n: int, seed: int) -> Path:
     for c in reversed(TRUTH_COLUMNS):
         norm.insert(0, c, raw[c].to_numpy())
     norm.to_parquet(path, index=False)
-    print(f"prepared {len(norm)} records: generate {t1 - t0:.0f}s, normalize {t2 - t1:.0f}s -> {path}",
-          flush=True)
+    print(
+        f"prepared {len(norm)} records: generate {t1 - t0:.0f}s, normalize {t2 - t1:.0f}s -> {path}",
+        flush=True,
+    )
     return path
 
 
@@ -64,14 +67,24 @@ def pairwise_prf(pred: np.ndarray, truth: np.ndarray) -> dict:
         s = sizes.to_numpy(dtype=np.int64)
         return int((s * (s - 1) // 2).sum())
 
-    tp, pp, tt = pairs(df.groupby(["p", "t"]).size()), pairs(df.groupby("p").size()), pairs(df.groupby("t").size())
+    tp, pp, tt = (
+        pairs(df.groupby(["p", "t"]).size()),
+        pairs(df.groupby("p").size()),
+        pairs(df.groupby("t").size()),
+    )
     p = tp / pp if pp else 1.0
     r = tp / tt if tt else 1.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            "true_pairs": tt, "predicted_pairs": pp}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "true_pairs": tt,
+        "predicted_pairs": pp,
+    }
 
 
 # ---- workers (run in a subprocess so that peak memory is the engine's own) ---------------------
+
 
 def work_custinfo(path: str) -> dict:
     from custinfo.match import Matcher, load_settings
@@ -83,9 +96,15 @@ def work_custinfo(path: str) -> dict:
     res = Matcher(load_settings()).dedupe(df)
     secs = time.perf_counter() - t0
     cl = res.clusters.set_index("record_id")["cluster_id"].reindex(df["record_id"]).to_numpy()
-    return {"seconds": round(secs, 1), "pairs_compared": int(res.stats["pairs"]), **pairwise_prf(cl, truth),
-            "plan": [{k: p[k] for k in ("rule", "pairs", "new_pairs", "largest_block", "capped_blocks")}
-                     for p in res.plan]}
+    return {
+        "seconds": round(secs, 1),
+        "pairs_compared": int(res.stats["pairs"]),
+        **pairwise_prf(cl, truth),
+        "plan": [
+            {k: p[k] for k in ("rule", "pairs", "new_pairs", "largest_block", "capped_blocks")}
+            for p in res.plan
+        ],
+    }
 
 
 def work_incremental(path: str, n_new: int = 10_000) -> dict:
@@ -107,12 +126,19 @@ def work_incremental(path: str, n_new: int = 10_000) -> dict:
     joined = {k: v[0] for k, v in res.group_customers.items() if len(v) == 1}
     new_label = [joined.get(int(x), f"new{x}") for x in g.to_numpy()]
     # merges of several customers count as joining the first; a fair, slightly pessimistic reading
-    new_label = [res.group_customers[int(x)][0] if len(res.group_customers[int(x)]) > 1 else lab
-                 for x, lab in zip(g.to_numpy(), new_label)]
+    new_label = [
+        res.group_customers[int(x)][0] if len(res.group_customers[int(x)]) > 1 else lab
+        for x, lab in zip(g.to_numpy(), new_label, strict=True)
+    ]
     all_labels = np.r_[label.to_numpy(), np.array(new_label, dtype=object)]
-    return {"seconds": round(secs, 1), "new_records": n_new, "existing_records": len(old),
-            "pairs_compared": int(res.stats["pairs"]), "merges": int(res.stats["merges"]),
-            **pairwise_prf(all_labels, truth)}
+    return {
+        "seconds": round(secs, 1),
+        "new_records": n_new,
+        "existing_records": len(old),
+        "pairs_compared": int(res.stats["pairs"]),
+        "merges": int(res.stats["merges"]),
+        **pairwise_prf(all_labels, truth),
+    }
 
 
 def splink_people_settings():
@@ -120,7 +146,8 @@ def splink_people_settings():
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
-        link_type="dedupe_only", unique_id_column_name="record_id",
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
         comparisons=[
             cl.JaroWinklerAtThresholds("name_key", [0.9, 0.8]).configure(term_frequency_adjustments=True),
             cl.ExactMatch("name_pinyin").configure(term_frequency_adjustments=True),
@@ -134,15 +161,24 @@ def splink_people_settings():
             cl.ExactMatch("national_id"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("phone"), block_on("email"), block_on("name_pinyin", "city"), block_on("national_id"),
+            block_on("phone"),
+            block_on("email"),
+            block_on("name_pinyin", "city"),
+            block_on("national_id"),
             block_on("birth_date", "name_key"),
         ],
         retain_intermediate_calculation_columns=False,
     )
 
 
-def run_splink(df: pd.DataFrame, settings, train_rules: list, prior_rules: list, threshold: float,
-               link_frames: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+def run_splink(
+    df: pd.DataFrame,
+    settings,
+    train_rules: list,
+    prior_rules: list,
+    threshold: float,
+    link_frames: list[pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Tutorial-style Splink 5 run: prior from deterministic rules, u by sampling, EM, predict, cluster."""
     import logging
 
@@ -165,12 +201,28 @@ def work_splink(path: str) -> dict:
 
     df = pd.read_parquet(path)
     truth = df.set_index("record_id")["person_id"]
-    cols = ["record_id", "name_key", "name_pinyin", "phone", "email", "birth_date", "gender", "city",
-            "address_key", "company_key", "national_id"]
+    cols = [
+        "record_id",
+        "name_key",
+        "name_pinyin",
+        "phone",
+        "email",
+        "birth_date",
+        "gender",
+        "city",
+        "address_key",
+        "company_key",
+        "national_id",
+    ]
     df = df[cols].astype(object).where(df[cols].notna(), None)
     t0 = time.perf_counter()
-    cl = run_splink(df, splink_people_settings(), [block_on("phone"), block_on("name_pinyin")],
-                       [block_on("phone"), block_on("email"), block_on("name_key", "birth_date")], 0.9)
+    cl = run_splink(
+        df,
+        splink_people_settings(),
+        [block_on("phone"), block_on("name_pinyin")],
+        [block_on("phone"), block_on("email"), block_on("name_key", "birth_date")],
+        0.9,
+    )
     secs = time.perf_counter() - t0
     cl = cl.set_index("record_id")["cluster_id"].reindex(truth.index).to_numpy()
     return {"seconds": round(secs, 1), **pairwise_prf(cl, truth.to_numpy())}
@@ -181,12 +233,14 @@ def splink_febrl_settings(link: bool):
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
-        link_type="link_only" if link else "dedupe_only", unique_id_column_name="rec_id",
+        link_type="link_only" if link else "dedupe_only",
+        unique_id_column_name="rec_id",
         comparisons=[
             cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d",
-                                     invalid_dates_as_null=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d", invalid_dates_as_null=True
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
             cl.ExactMatch("street_number"),
             cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
@@ -195,7 +249,10 @@ def splink_febrl_settings(link: bool):
             cl.ExactMatch("state"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("given_name"), block_on("surname"), block_on("date_of_birth"), block_on("soc_sec_id"),
+            block_on("given_name"),
+            block_on("surname"),
+            block_on("date_of_birth"),
+            block_on("soc_sec_id"),
             block_on("postcode", "street_number"),
         ],
     )
@@ -232,25 +289,40 @@ def run_splink_febrl(ds: int, data, truth: set) -> dict:
     tp = len(pred & truth)
     p = tp / len(pred) if pred else 1.0
     r = tp / len(truth)
-    return {"engine": "splink 5", "seconds": round(secs, 2), "precision": round(p, 4), "recall": round(r, 4),
-            "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "tp": tp, "fp": len(pred - truth),
-            "fn": len(truth - pred)}
+    return {
+        "engine": "splink 5",
+        "seconds": round(secs, 2),
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "tp": tp,
+        "fp": len(pred - truth),
+        "fn": len(truth - pred),
+    }
 
 
 # ---- driver --------------------------------------------------------------------------------------
+
 
 def run_worker(kind: str, path: Path) -> dict:
     """Run a worker in a fresh interpreter; add its wall time and peak RSS."""
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, "--input", str(path), "--out", str(out)])
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--worker", kind, "--input", str(path), "--out", str(out)]
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if status != 0:
         return {"engine": kind, "error": f"exit status {status}"}
     res = json.loads(out.read_text())
     out.unlink()
-    return {"engine": kind, **res, "process_seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    return {
+        "engine": kind,
+        **res,
+        "process_seconds": round(wall, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
 
 
 def record(rows: list[dict]) -> None:
@@ -259,16 +331,23 @@ def record(rows: list[dict]) -> None:
     begin, end = "<!-- match:begin -->", "<!-- match:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     cols = ["size", "engine", "seconds", "peak_rss_mb", "pairs_compared", "precision", "recall", "f1"]
-    lines = [begin, "## Matching (bench/match.py)", "",
-             f"{dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
-             "`seconds` = matching only (records already normalized); `peak_rss_mb` = the whole worker process.",
-             "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = [
+        begin,
+        "## Matching (bench/match.py)",
+        "",
+        f"{dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. "
+        "`seconds` = matching only (records already normalized); `peak_rss_mb` = the whole worker process.",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
     for r in rows:
         lines.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
     lines.append(end)
     block = "\n".join(lines)
     if begin in text and end in text:
-        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
@@ -292,13 +371,26 @@ def main() -> None:
     rows = []
     for n in args.sizes:
         path = prepared(n, args.seed)
-        kinds = ["custinfo"] + ([] if args.no_incremental else ["incremental"]) + ([] if args.no_splink else ["splink"])
+        kinds = (
+            ["custinfo"]
+            + ([] if args.no_incremental else ["incremental"])
+            + ([] if args.no_splink else ["splink"])
+        )
         for kind in kinds:
             row = {"size": n, **run_worker(kind, path)}
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
-    cols = ["size", "engine", "seconds", "process_seconds", "peak_rss_mb", "pairs_compared", "precision", "recall",
-            "f1"]
+    cols = [
+        "size",
+        "engine",
+        "seconds",
+        "process_seconds",
+        "peak_rss_mb",
+        "pairs_compared",
+        "precision",
+        "recall",
+        "f1",
+    ]
     print(pd.DataFrame(rows).reindex(columns=cols).to_string(index=False))
     if args.record:
         record(rows)

@@ -1,4 +1,5 @@
 """The matching engine on the cases custinfo exists for: same person across channels, look-alikes apart."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -17,7 +18,9 @@ def raw_frame(rows: list[dict]) -> pd.DataFrame:
     """Raw channel rows (source fields) -> normalized frame with record_id r1, r2, ..."""
     raw = pd.DataFrame(rows)
     out = normalize_frame(raw.drop(columns=["record_id"], errors="ignore"))
-    out.insert(0, "record_id", raw["record_id"] if "record_id" in raw else [f"r{i + 1}" for i in range(len(raw))])
+    out.insert(
+        0, "record_id", raw["record_id"] if "record_id" in raw else [f"r{i + 1}" for i in range(len(raw))]
+    )
     return out
 
 
@@ -30,16 +33,28 @@ BYSTANDERS = [  # unrelated people, so that a data set is more than the pair und
 
 
 def clusters_of(res) -> dict[str, str]:
-    return dict(zip(res.clusters["record_id"], res.clusters["cluster_id"]))
+    return dict(zip(res.clusters["record_id"], res.clusters["cluster_id"], strict=True))
 
 
 def test_same_person_across_channels_merges(matcher):
-    df = raw_frame([
-        {"record_id": "web", "name": "张伟", "mobile": "13800138000", "city": "北京"},
-        {"record_id": "call", "name": "張偉 (先生)", "phone": "+86 138-0013-8000", "email": "zhangwei@qq.com"},
-        {"record_id": "crm", "name": "Zhang Wei", "email": "ZhangWei@qq.com", "company": "华为技术有限公司"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "web", "name": "张伟", "mobile": "13800138000", "city": "北京"},
+            {
+                "record_id": "call",
+                "name": "張偉 (先生)",
+                "phone": "+86 138-0013-8000",
+                "email": "zhangwei@qq.com",
+            },
+            {
+                "record_id": "crm",
+                "name": "Zhang Wei",
+                "email": "ZhangWei@qq.com",
+                "company": "华为技术有限公司",
+            },
+            *BYSTANDERS,
+        ]
+    )
     c = clusters_of(matcher.dedupe(df))
     assert c["web"] == c["call"] == c["crm"]
     assert len({c[b["record_id"]] for b in BYSTANDERS}) == len(BYSTANDERS)
@@ -47,26 +62,33 @@ def test_same_person_across_channels_merges(matcher):
 
 
 def test_two_wang_wei_in_one_city_with_different_phones_stay_apart(matcher):
-    df = raw_frame([
-        {"record_id": "w1", "name": "王伟", "mobile": "13912345678", "city": "北京", "gender": "男"},
-        {"record_id": "w2", "name": "王伟", "mobile": "13687654321", "city": "北京", "gender": "男"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "w1", "name": "王伟", "mobile": "13912345678", "city": "北京", "gender": "男"},
+            {"record_id": "w2", "name": "王伟", "mobile": "13687654321", "city": "北京", "gender": "男"},
+            *BYSTANDERS,
+        ]
+    )
     c = clusters_of(matcher.dedupe(df))
     assert c["w1"] != c["w2"]
 
 
 def test_colleagues_sharing_a_switchboard_stay_apart(matcher):
-    card = {"company": "上海华信自动化设备有限公司", "address": "上海市浦东新区世纪大道100号国际大厦15层",
-            "phone": "021-58881234"}
-    df = raw_frame([
-        {"record_id": "c1", "name": "李娜", **card},
-        {"record_id": "c2", "name": "王强", **card, "mobile": "13811110001"},
-        {"record_id": "c3", "name": "陈静", **card},
-        {"record_id": "c4", "name": "刘洋", **card, "mobile": "13811110002"},
-        {"record_id": "c5", "name": "王强", "mobile": "13811110001", "email": "wq@163.com"},  # c2 again
-        *BYSTANDERS,
-    ])
+    card = {
+        "company": "上海华信自动化设备有限公司",
+        "address": "上海市浦东新区世纪大道100号国际大厦15层",
+        "phone": "021-58881234",
+    }
+    df = raw_frame(
+        [
+            {"record_id": "c1", "name": "李娜", **card},
+            {"record_id": "c2", "name": "王强", **card, "mobile": "13811110001"},
+            {"record_id": "c3", "name": "陈静", **card},
+            {"record_id": "c4", "name": "刘洋", **card, "mobile": "13811110002"},
+            {"record_id": "c5", "name": "王强", "mobile": "13811110001", "email": "wq@163.com"},  # c2 again
+            *BYSTANDERS,
+        ]
+    )
     c = clusters_of(matcher.dedupe(df))
     assert len({c["c1"], c["c2"], c["c3"], c["c4"]}) == 4
     assert c["c2"] == c["c5"]
@@ -74,25 +96,29 @@ def test_colleagues_sharing_a_switchboard_stay_apart(matcher):
 
 def test_family_sharing_landline_and_address_stays_apart(matcher):
     home = {"phone": "020-87654321", "address": "广州市越秀区中山路88号3单元201室"}
-    df = raw_frame([
-        {"record_id": "f1", "name": "陈建国", **home, "gender": "男", "birth_date": "1962-03-01"},
-        {"record_id": "f2", "name": "刘秀英", **home, "gender": "女"},
-        {"record_id": "f3", "name": "陈晓东", **home, "birth_date": "1990-11-20"},
-        {"record_id": "f4", "name": "陈建国", "mobile": "13922223333", **home},  # the father again
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "f1", "name": "陈建国", **home, "gender": "男", "birth_date": "1962-03-01"},
+            {"record_id": "f2", "name": "刘秀英", **home, "gender": "女"},
+            {"record_id": "f3", "name": "陈晓东", **home, "birth_date": "1990-11-20"},
+            {"record_id": "f4", "name": "陈建国", "mobile": "13922223333", **home},  # the father again
+            *BYSTANDERS,
+        ]
+    )
     c = clusters_of(matcher.dedupe(df))
     assert len({c["f1"], c["f2"], c["f3"]}) == 3
     assert c["f1"] == c["f4"]
 
 
 def test_cannot_link_keeps_two_records_apart(matcher):
-    df = raw_frame([
-        {"record_id": "a", "name": "张伟", "mobile": "13800138000"},
-        {"record_id": "b", "name": "张伟", "mobile": "13800138000"},
-        {"record_id": "c", "name": "张伟", "mobile": "13800138000", "email": "zw@qq.com"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "a", "name": "张伟", "mobile": "13800138000"},
+            {"record_id": "b", "name": "张伟", "mobile": "13800138000"},
+            {"record_id": "c", "name": "张伟", "mobile": "13800138000", "email": "zw@qq.com"},
+            *BYSTANDERS,
+        ]
+    )
     res = matcher.dedupe(df, cannot_link=[("a", "c")])
     c = clusters_of(res)
     assert c["a"] != c["c"]
@@ -100,11 +126,13 @@ def test_cannot_link_keeps_two_records_apart(matcher):
 
 
 def test_must_link_joins_records_that_do_not_look_alike(matcher):
-    df = raw_frame([
-        {"record_id": "x", "name": "张伟", "mobile": "13800138000"},
-        {"record_id": "y", "name": "David Zhang", "email": "david@example.com"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "x", "name": "张伟", "mobile": "13800138000"},
+            {"record_id": "y", "name": "David Zhang", "email": "david@example.com"},
+            *BYSTANDERS,
+        ]
+    )
     res = matcher.dedupe(df, must_link=[("x", "y")])
     c = clusters_of(res)
     assert c["x"] == c["y"]
@@ -112,12 +140,14 @@ def test_must_link_joins_records_that_do_not_look_alike(matcher):
 
 
 def test_must_link_across_a_cannot_link_is_refused_and_reported(matcher):
-    df = raw_frame([
-        {"record_id": "x", "name": "张伟", "mobile": "13800138000"},
-        {"record_id": "y", "name": "李娜", "mobile": "13900139000"},
-        {"record_id": "z", "name": "王芳", "mobile": "13700137000"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "x", "name": "张伟", "mobile": "13800138000"},
+            {"record_id": "y", "name": "李娜", "mobile": "13900139000"},
+            {"record_id": "z", "name": "王芳", "mobile": "13700137000"},
+            *BYSTANDERS,
+        ]
+    )
     res = matcher.dedupe(df, must_link=[("x", "y"), ("y", "z")], cannot_link=[("x", "z")])
     c = clusters_of(res)
     assert c["x"] == c["y"] and c["x"] != c["z"]
@@ -125,22 +155,31 @@ def test_must_link_across_a_cannot_link_is_refused_and_reported(matcher):
 
 
 def test_singletons_have_no_match_score_and_members_have_one(matcher):
-    df = raw_frame([
-        {"record_id": "a", "name": "张伟", "mobile": "13800138000"},
-        {"record_id": "b", "name": "張偉", "mobile": "+86 138 0013 8000"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "a", "name": "张伟", "mobile": "13800138000"},
+            {"record_id": "b", "name": "張偉", "mobile": "+86 138 0013 8000"},
+            *BYSTANDERS,
+        ]
+    )
     cl = matcher.dedupe(df).clusters.set_index("record_id")
     assert cl.loc["a", "match_score"] > 0.9 and cl.loc["a", "cluster_size"] == 2
     assert pd.isna(cl.loc["b1", "match_score"]) and cl.loc["b1", "cluster_size"] == 1
 
 
 def test_explain_returns_each_comparison_level_and_weights(matcher):
-    df = raw_frame([
-        {"record_id": "a", "name": "张伟", "mobile": "13800138000", "birth_date": "1985-03-02"},
-        {"record_id": "b", "name": "張偉 (先生)", "phone": "+86 138-0013-8000", "birth_date": "1985-03-02"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "a", "name": "张伟", "mobile": "13800138000", "birth_date": "1985-03-02"},
+            {
+                "record_id": "b",
+                "name": "張偉 (先生)",
+                "phone": "+86 138-0013-8000",
+                "birth_date": "1985-03-02",
+            },
+            *BYSTANDERS,
+        ]
+    )
     ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
     levels = {c["comparison"]: c for c in ex["comparisons"]}
     assert levels["phone"]["level"] == "same mobile" and levels["phone"]["weight"] > 10
@@ -154,24 +193,32 @@ def test_explain_returns_each_comparison_level_and_weights(matcher):
 
 def test_explain_names_the_rule_that_keeps_colleagues_apart(matcher):
     card = {"company": "华信科技", "phone": "021-58881234", "address": "上海市浦东新区世纪大道100号15层"}
-    df = raw_frame([{"record_id": "a", "name": "李娜", **card}, {"record_id": "b", "name": "王强", **card},
-                    {"record_id": "c", "name": "陈静", **card}, *BYSTANDERS])
+    df = raw_frame(
+        [
+            {"record_id": "a", "name": "李娜", **card},
+            {"record_id": "b", "name": "王强", **card},
+            {"record_id": "c", "name": "陈静", **card},
+            *BYSTANDERS,
+        ]
+    )
     ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
     assert "different names need a personal identifier" in ex["rules_broken"]
     assert ex["link_probability"] < 0.9
 
 
 def test_uncertain_pairs_lie_in_the_review_band(matcher):
-    df = raw_frame([
-        {"record_id": "a", "name": "欧阳娜娜", "city": "成都"},
-        {"record_id": "b", "name": "欧阳娜娜", "city": "成都", "mobile": "13512345678"},
-        *BYSTANDERS,
-    ])
+    df = raw_frame(
+        [
+            {"record_id": "a", "name": "欧阳娜娜", "city": "成都"},
+            {"record_id": "b", "name": "欧阳娜娜", "city": "成都", "mobile": "13512345678"},
+            *BYSTANDERS,
+        ]
+    )
     res = matcher.dedupe(df)
     unc = res.uncertain(0.3, 0.9)
     assert ((unc["match_probability"] >= 0.3) & (unc["match_probability"] <= 0.9)).all()
     # name and city alone never link (namesakes), so the pair waits for a person
-    assert {("a", "b")} == set(zip(unc["record_id_l"], unc["record_id_r"]))
+    assert {("a", "b")} == set(zip(unc["record_id_l"], unc["record_id_r"], strict=True))
     assert clusters_of(res)["a"] != clusters_of(res)["b"]
 
 

@@ -1,4 +1,5 @@
 """Clustering checked against a networkx oracle on random weighted graphs."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,16 +20,16 @@ def random_graph(seed: int, n: int = 40, groups: int = 12):
     full = np.where(truth[:, None] == truth[None, :], rng.uniform(2, 20, (n, n)), rng.uniform(-30, 4, (n, n)))
     full = np.triu(full, 1)
     full = full + full.T
-    l, r = np.triu_indices(n, 1)
-    seen = rng.random(len(l)) < 0.5  # blocking compared about half of the pairs
-    return n, full, l[seen], r[seen]
+    left, r = np.triu_indices(n, 1)
+    seen = rng.random(len(left)) < 0.5  # blocking compared about half of the pairs
+    return n, full, left[seen], r[seen]
 
 
-def oracle(n: int, full: np.ndarray, l: np.ndarray, r: np.ndarray, cannot=()) -> list[set[int]]:
+def oracle(n: int, full: np.ndarray, left: np.ndarray, r: np.ndarray, cannot=()) -> list[set[int]]:
     """networkx connected components of the links, then a plain average-linkage pass per component."""
     g = nx.Graph()
     g.add_nodes_from(range(n))
-    g.add_edges_from((a, b) for a, b in zip(l, r) if full[a, b] >= THRESHOLD)
+    g.add_edges_from((a, b) for a, b in zip(left, r, strict=True) if full[a, b] >= THRESHOLD)
     forbid = {frozenset(p) for p in cannot}
     out = []
     for comp in nx.connected_components(g):
@@ -37,7 +38,9 @@ def oracle(n: int, full: np.ndarray, l: np.ndarray, r: np.ndarray, cannot=()) ->
         if len(comp) <= 2 and not any(frozenset(p) in forbid for p in pairs):
             out.append(set(comp))
             continue
-        if all(full[a, b] >= CONSISTENCY + PRIOR for a, b in pairs) and not any(frozenset(p) in forbid for p in pairs):
+        if all(full[a, b] >= CONSISTENCY + PRIOR for a, b in pairs) and not any(
+            frozenset(p) in forbid for p in pairs
+        ):
             out.append(set(comp))
             continue
         groups = [{x} for x in comp]
@@ -57,16 +60,27 @@ def oracle(n: int, full: np.ndarray, l: np.ndarray, r: np.ndarray, cannot=()) ->
     return out
 
 
-def run(n, full, l, r, cannot=()):
+def run(n, full, left, r, cannot=()):
     ca = np.array([a for a, _ in cannot], dtype=np.int64)
     cb = np.array([b for _, b in cannot], dtype=np.int64)
-    w = full[l, r]
+    w = full[left, r]
 
     def rescore(ql, qr):
         return full[ql, qr], full[ql, qr]
 
-    res = cluster(np.arange(n), l, r, w, w.copy(), threshold=THRESHOLD, prior=PRIOR, consistency=CONSISTENCY,
-                  cannot=(ca, cb), max_nodes=300, rescore=rescore)
+    res = cluster(
+        np.arange(n),
+        left,
+        r,
+        w,
+        w.copy(),
+        threshold=THRESHOLD,
+        prior=PRIOR,
+        consistency=CONSISTENCY,
+        cannot=(ca, cb),
+        max_nodes=300,
+        rescore=rescore,
+    )
     groups: dict[int, set[int]] = {}
     for i, lab in enumerate(res.label):
         groups.setdefault(int(lab), set()).add(i)
@@ -79,18 +93,18 @@ def as_partition(groups) -> set[frozenset]:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_clustering_matches_networkx_oracle(seed):
-    n, full, l, r = random_graph(seed)
-    _, groups = run(n, full, l, r)
-    assert as_partition(groups.values()) == as_partition(oracle(n, full, l, r))
+    n, full, left, r = random_graph(seed)
+    _, groups = run(n, full, left, r)
+    assert as_partition(groups.values()) == as_partition(oracle(n, full, left, r))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_clustering_with_cannot_links_matches_oracle_and_obeys_them(seed):
-    n, full, l, r = random_graph(seed + 100)
+    n, full, left, r = random_graph(seed + 100)
     rng = np.random.default_rng(seed)
     cannot = [tuple(map(int, rng.choice(n, 2, replace=False))) for _ in range(6)]
-    res, groups = run(n, full, l, r, cannot)
-    assert as_partition(groups.values()) == as_partition(oracle(n, full, l, r, cannot))
+    res, groups = run(n, full, left, r, cannot)
+    assert as_partition(groups.values()) == as_partition(oracle(n, full, left, r, cannot))
     for a, b in cannot:
         assert res.label[a] != res.label[b]
 
@@ -103,8 +117,8 @@ def test_one_weak_link_does_not_chain_two_families():
         for a, b in itertools.combinations(grp, 2):
             full[a, b] = full[b, a] = 15.0
     full[2, 3] = full[3, 2] = 4.0
-    l, r = np.triu_indices(n, 1)
-    _, groups = run(n, full, l, r)
+    left, r = np.triu_indices(n, 1)
+    _, groups = run(n, full, left, r)
     assert as_partition(groups.values()) == {frozenset({0, 1, 2}), frozenset({3, 4, 5})}
 
 
@@ -113,11 +127,11 @@ def test_connected_components_agree_with_networkx():
     for _ in range(20):
         n = int(rng.integers(1, 200))
         m = int(rng.integers(0, 2 * n))
-        l, r = rng.integers(0, n, m), rng.integers(0, n, m)
-        lab = connected_components(n, l, r)
+        left, r = rng.integers(0, n, m), rng.integers(0, n, m)
+        lab = connected_components(n, left, r)
         g = nx.Graph()
         g.add_nodes_from(range(n))
-        g.add_edges_from(zip(l.tolist(), r.tolist()))
+        g.add_edges_from(zip(left.tolist(), r.tolist(), strict=True))
         ours = {}
         for i, x in enumerate(lab):
             ours.setdefault(int(x), set()).add(i)

@@ -1,4 +1,5 @@
 """Matching a new batch against existing customers: customers stay whole, joins and merges are reported."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,29 +20,61 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def existing() -> pd.DataFrame:
-    return frame([
-        {"record_id": "e1", "customer_id": "C1", "name": "张伟", "mobile": "13800138000", "city": "北京"},
-        # C1 also holds a record that looks nothing like the newcomer below: it must not be split off
-        {"record_id": "e2", "customer_id": "C1", "name": "張偉", "email": "zw@qq.com", "address": "北京市朝阳区建国路88号"},
-        {"record_id": "e3", "customer_id": "C2", "name": "李娜", "mobile": "13900139000", "email": "lina@163.com"},
-        {"record_id": "e4", "customer_id": "C3", "name": "王芳", "mobile": "13700137000"},
-        {"record_id": "e5", "customer_id": "C4", "name": "李娜", "email": "lina.work@hx.com", "company": "华信科技"},
-    ])
+    return frame(
+        [
+            {"record_id": "e1", "customer_id": "C1", "name": "张伟", "mobile": "13800138000", "city": "北京"},
+            # C1 also holds a record that looks nothing like the newcomer below: it must not be split off
+            {
+                "record_id": "e2",
+                "customer_id": "C1",
+                "name": "張偉",
+                "email": "zw@qq.com",
+                "address": "北京市朝阳区建国路88号",
+            },
+            {
+                "record_id": "e3",
+                "customer_id": "C2",
+                "name": "李娜",
+                "mobile": "13900139000",
+                "email": "lina@163.com",
+            },
+            {"record_id": "e4", "customer_id": "C3", "name": "王芳", "mobile": "13700137000"},
+            {
+                "record_id": "e5",
+                "customer_id": "C4",
+                "name": "李娜",
+                "email": "lina.work@hx.com",
+                "company": "华信科技",
+            },
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
 def result(existing):
-    new = frame([
-        {"record_id": "n1", "name": "张伟", "mobile": "+86 138-0013-8000"},          # joins C1
-        {"record_id": "n2", "name": "赵敏", "mobile": "13611112222"},                # a new customer
-        {"record_id": "n3", "name": "赵敏", "mobile": "136 1111 2222", "city": "上海"},  # same new customer
-        {"record_id": "n4", "name": "李娜", "mobile": "13900139000", "email": "lina.work@hx.com"},  # C2 + C4
-    ])
+    new = frame(
+        [
+            {"record_id": "n1", "name": "张伟", "mobile": "+86 138-0013-8000"},  # joins C1
+            {"record_id": "n2", "name": "赵敏", "mobile": "13611112222"},  # a new customer
+            {
+                "record_id": "n3",
+                "name": "赵敏",
+                "mobile": "136 1111 2222",
+                "city": "上海",
+            },  # same new customer
+            {
+                "record_id": "n4",
+                "name": "李娜",
+                "mobile": "13900139000",
+                "email": "lina.work@hx.com",
+            },  # C2 + C4
+        ]
+    )
     return Matcher(load_settings()).match_incremental(new, existing)
 
 
 def groups_by_record(res) -> dict[str, int]:
-    return dict(zip(res.assign["record_id"], res.assign["group"]))
+    return dict(zip(res.assign["record_id"], res.assign["group"], strict=True))
 
 
 def test_assign_lists_only_the_new_records(result):
@@ -88,5 +121,6 @@ def test_existing_records_need_a_customer_id(existing):
     from custinfo.errors import InputError
 
     with pytest.raises(InputError, match="customer_id"):
-        Matcher(load_settings()).match_incremental(existing.drop(columns=["customer_id"]),
-                                                   existing.drop(columns=["customer_id"]))
+        Matcher(load_settings()).match_incremental(
+            existing.drop(columns=["customer_id"]), existing.drop(columns=["customer_id"])
+        )

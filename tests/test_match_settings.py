@@ -1,4 +1,5 @@
 """Match settings: the shipped file is valid; a broken one reports every problem at once."""
+
 from __future__ import annotations
 
 import copy
@@ -18,7 +19,14 @@ def shipped() -> dict:
 
 def test_shipped_settings_load_with_rules_comparisons_and_blocking():
     s = load_settings()
-    assert {c.name for c in s.comparisons} >= {"name", "phone", "email", "birth_date", "national_id", "address"}
+    assert {c.name for c in s.comparisons} >= {
+        "name",
+        "phone",
+        "email",
+        "birth_date",
+        "national_id",
+        "address",
+    }
     assert [r.name for r in s.blocking_rules][:2] == ["phone", "email"]
     assert s.rules and all(r.require for r in s.rules)
 
@@ -35,8 +43,15 @@ def test_every_problem_is_reported_at_once_with_its_key(shipped):
     with pytest.raises(ConfigError) as err:
         settings_from_dict(bad)
     text = "\n".join(err.value.problems)
-    for key in ("colour", "blocking.rules.phone.keys", "comparisons.name.levels[1].kind",
-                "comparisons.birth_date.levels[1].m", "clustering.threshold", "review", "nonsense level"):
+    for key in (
+        "colour",
+        "blocking.rules.phone.keys",
+        "comparisons.name.levels[1].kind",
+        "comparisons.birth_date.levels[1].m",
+        "clustering.threshold",
+        "review",
+        "nonsense level",
+    ):
         assert key in text, key
     assert len(err.value.problems) >= 7
 

@@ -6,6 +6,7 @@ a company switchboard) is not dropped: it is split by the rule's `refine` keys i
 still too large is compared in a sorted neighbourhood (each record with its `window` nearest by name)
 so recall degrades gracefully instead of pairs exploding. The plan reports what each rule produced.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,11 @@ def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) ->
     notnull = " AND ".join(f"{p} IS NOT NULL" for p in parts)
     keyexpr = parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
     # a list column is unnested in the select list (fast), not as a lateral join
-    source = (f'(SELECT *, unnest("{listcol}") AS lv FROM recs WHERE "{listcol}" IS NOT NULL) recs'
-              if listcol else "recs")
+    source = (
+        f'(SELECT *, unnest("{listcol}") AS lv FROM recs WHERE "{listcol}" IS NOT NULL) recs'
+        if listcol
+        else "recs"
+    )
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
         SELECT DISTINCT recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
         FROM {source} WHERE {notnull}""")
@@ -59,7 +63,9 @@ def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int) -> int
     """Split blocks over `cap` by the refine keys in turn; return how many blocks were split."""
     refined = 0
     for key in rule.refine:
-        big = con.execute(f"SELECT count(*) FROM (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})").fetchone()[0]
+        big = con.execute(
+            f"SELECT count(*) FROM (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})"
+        ).fetchone()[0]
         if not big:
             break
         refined += big
@@ -67,7 +73,7 @@ def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int) -> int
             WITH big AS (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})
             SELECT bk.idx, bk.is_new, bk.grp,
                    CASE WHEN big.k IS NULL THEN bk.k
-                        ELSE bk.k || '|' || coalesce(CAST({key.sql('recs')} AS VARCHAR), '~') END AS k
+                        ELSE bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') END AS k
             FROM bk LEFT JOIN big ON bk.k = big.k JOIN recs ON recs.idx = bk.idx""")
     return refined
 
@@ -93,8 +99,12 @@ def _rule_pairs(con: duckdb.DuckDBPyConnection, rule_id: int, opts: BlockingOpti
             FROM bkw a JOIN bkw b ON a.k = b.k AND b.rn > a.rn AND b.rn <= a.rn + {opts.window}
             WHERE a.idx <> b.idx{flt}""")
     after = con.execute("SELECT count(*) FROM cand").fetchone()[0]
-    return {"blocks": int(stats[0]), "largest_block": int(stats[1]), "capped_blocks": int(stats[2]),
-            "pairs": int(after - before)}
+    return {
+        "blocks": int(stats[0]),
+        "largest_block": int(stats[1]),
+        "capped_blocks": int(stats[2]),
+        "pairs": int(after - before),
+    }
 
 
 def block(con: duckdb.DuckDBPyConnection, settings: MatchSettings, opts: BlockingOptions) -> list[dict]:
@@ -110,8 +120,15 @@ def block(con: duckdb.DuckDBPyConnection, settings: MatchSettings, opts: Blockin
         ropts = BlockingOptions(opts.mode, rule.max_block_size or opts.max_block_size, opts.window)
         refined = _refine(con, rule, ropts.max_block_size)
         info = _rule_pairs(con, i, ropts, sort_col)
-        plan.append({"rule": rule.name, "on": [str(k) for k in rule.on], "refine": [str(k) for k in rule.refine],
-                     "refined_blocks": refined, **info})
+        plan.append(
+            {
+                "rule": rule.name,
+                "on": [str(k) for k in rule.on],
+                "refine": [str(k) for k in rule.refine],
+                "refined_blocks": refined,
+                **info,
+            }
+        )
     con.execute("""CREATE OR REPLACE TEMP TABLE pairs AS
         SELECT l, r, CAST(bit_or(CAST(1 AS BIGINT) << rule) AS BIGINT) AS rules, min(rule) AS first_rule
         FROM cand GROUP BY l, r""")

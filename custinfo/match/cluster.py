@@ -9,6 +9,7 @@
    threshold; cannot-link pairs never merge). One weak link can no longer chain two families together.
 4. Components too large to score completely are first split by raising the threshold.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,15 +20,15 @@ import numpy as np
 Rescore = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # (l, r) -> (link, consistency)
 
 
-def connected_components(n: int, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def connected_components(n: int, left: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Label of every node 0..n-1: the smallest node of its component (hook and pointer-jump, vectorized)."""
     parent = np.arange(n, dtype=np.int64)
-    if not len(l):
+    if not len(left):
         return parent
-    l = np.asarray(l, dtype=np.int64)
+    left = np.asarray(left, dtype=np.int64)
     r = np.asarray(r, dtype=np.int64)
     while True:
-        pl, pr = parent[l], parent[r]
+        pl, pr = parent[left], parent[r]
         diff = pl != pr
         if not diff.any():
             return parent
@@ -118,10 +119,10 @@ def _best_per_key(key: np.ndarray, *vals: np.ndarray) -> tuple[np.ndarray, ...]:
     return (key[starts],) + tuple(np.maximum.reduceat(v[order], starts) for v in vals)
 
 
-def node_graph(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c: np.ndarray) -> Graph:
+def node_graph(node_of: np.ndarray, left: np.ndarray, r: np.ndarray, w: np.ndarray, c: np.ndarray) -> Graph:
     """Collapse record pairs to node pairs, keeping the best weights (pairs inside a node dropped)."""
     n_nodes = int(node_of.max()) + 1 if len(node_of) else 0
-    a, b = node_of[l], node_of[r]
+    a, b = node_of[left], node_of[r]
     keep = a != b
     a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     key, w, c = _best_per_key(a.astype(np.int64) * n_nodes + b, w[keep], c[keep])
@@ -156,7 +157,9 @@ def _split_large(g: Graph, comp: np.ndarray, link: np.ndarray, threshold: float,
     return comp, raised
 
 
-def _comp_node_pairs(comp: np.ndarray, suspect: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _comp_node_pairs(
+    comp: np.ndarray, suspect: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """For suspect components grouped by node count k: (node matrix [c x k], pair index i, pair index j)."""
     nodes = np.flatnonzero(suspect[comp])
     if not len(nodes):
@@ -189,7 +192,7 @@ def _missing_record_pairs(a: np.ndarray, b: np.ndarray, node_of: np.ndarray, n_n
     idx = [np.flatnonzero(single)]
     ls, rs = [order[starts[a[single]]]], [order[starts[b[single]]]]
     for i in np.flatnonzero(~single):
-        ra, rb = order[starts[a[i]]:starts[a[i] + 1]], order[starts[b[i]]:starts[b[i] + 1]]
+        ra, rb = order[starts[a[i]] : starts[a[i] + 1]], order[starts[b[i]] : starts[b[i] + 1]]
         gl, gr = np.meshgrid(ra, rb, indexing="ij")
         idx.append(np.full(gl.size, i))
         ls.append(gl.ravel())
@@ -197,9 +200,20 @@ def _missing_record_pairs(a: np.ndarray, b: np.ndarray, node_of: np.ndarray, n_n
     return np.concatenate(idx), np.concatenate(ls), np.concatenate(rs)
 
 
-def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c: np.ndarray, *, threshold: float,
-            prior: float, consistency: float, cannot: tuple[np.ndarray, np.ndarray], max_nodes: int,
-            rescore: Rescore) -> Clustering:
+def cluster(
+    node_of: np.ndarray,
+    left: np.ndarray,
+    r: np.ndarray,
+    w: np.ndarray,
+    c: np.ndarray,
+    *,
+    threshold: float,
+    prior: float,
+    consistency: float,
+    cannot: tuple[np.ndarray, np.ndarray],
+    max_nodes: int,
+    rescore: Rescore,
+) -> Clustering:
     """Cluster records given pair link weights `w` and consistency weights `c` (log2 odds incl. `prior`).
 
     Links need w >= threshold; inside a component, groups are judged by their Bayes factors
@@ -207,7 +221,7 @@ def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c:
     is no evidence against the cluster, while a contradiction is.
     """
     merge_threshold = consistency + prior
-    g = node_graph(node_of, l, r, w, c)
+    g = node_graph(node_of, left, r, w, c)
     link = g.w >= threshold
     comp = connected_components(g.n_nodes, g.a[link], g.b[link])
     comp, raised = _split_large(g, comp, link, threshold, max_nodes)
@@ -238,14 +252,24 @@ def cluster(node_of: np.ndarray, l: np.ndarray, r: np.ndarray, w: np.ndarray, c:
             label[mat[row]] = mat[row][sub]
             refined += 1
     el, er, ew = (np.concatenate(x) if x else np.empty(0) for x in extra)
-    stats = {"components": int((np.bincount(comp, minlength=g.n_nodes) > 1).sum()),
-             "checked_components": int(sum(len(m) for m, _, _ in groups.values())),
-             "refined_components": refined, "threshold_raises": raised}
+    stats = {
+        "components": int((np.bincount(comp, minlength=g.n_nodes) > 1).sum()),
+        "checked_components": int(sum(len(m) for m, _, _ in groups.values())),
+        "refined_components": refined,
+        "threshold_raises": raised,
+    }
     return Clustering(label[node_of], el.astype(np.int32), er.astype(np.int32), ew.astype(np.float32), stats)
 
 
-def _pair_weights(lo: np.ndarray, hi: np.ndarray, keys: np.ndarray, g: Graph, node_of: np.ndarray,
-                  rescore: Rescore, extra: tuple[list, list, list]) -> np.ndarray:
+def _pair_weights(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    keys: np.ndarray,
+    g: Graph,
+    node_of: np.ndarray,
+    rescore: Rescore,
+    extra: tuple[list, list, list],
+) -> np.ndarray:
     """Consistency weight of every node pair (lo, hi): known from the graph, else scored now."""
     q = lo * g.n_nodes + hi
     pos = np.minimum(np.searchsorted(keys, q), max(len(keys) - 1, 0))

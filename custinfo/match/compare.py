@@ -4,6 +4,7 @@ One SQL statement over the pairs table computes every comparison as a CASE over 
 vectorized jaro_winkler_similarity, levenshtein, damerau_levenshtein, list functions), so no Python
 runs per pair. Level numbers are positions in the configured list (0 = first level).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,18 +20,23 @@ from .settings import _PAIR_COL, Comparison, MatchSettings
 class Gammas:
     """Comparison levels of a batch of pairs (arrays aligned by position)."""
 
-    l: np.ndarray  # int32 record index, left
-    r: np.ndarray  # int32 record index, right
+    left: np.ndarray  # int32 record index, left
+    right: np.ndarray  # int32 record index, right
     g: np.ndarray  # int8 (pairs x comparisons): level number per comparison
     tf: dict[str, np.ndarray]  # tf column -> float32 larger term frequency of the two values
     rules: np.ndarray | None = None  # int64 bitmask of the blocking rules that produced each pair
 
     def __len__(self) -> int:
-        return len(self.l)
+        return len(self.left)
 
     def take(self, mask: np.ndarray) -> Gammas:
-        return Gammas(self.l[mask], self.r[mask], self.g[mask], {k: v[mask] for k, v in self.tf.items()},
-                      None if self.rules is None else self.rules[mask])
+        return Gammas(
+            self.left[mask],
+            self.right[mask],
+            self.g[mask],
+            {k: v[mask] for k, v in self.tf.items()},
+            None if self.rules is None else self.rules[mask],
+        )
 
 
 def case_sql(comp: Comparison) -> str:
@@ -58,8 +64,10 @@ def gamma_sql(settings: MatchSettings, pairs_table: str, with_rules: bool = Fals
     tfs = sorted(tf_columns(settings))
     tf_proj = "".join(f', coalesce(greatest(a."tf_{c}", b."tf_{c}"), 1.0) AS "tf_{c}"' for c in tfs)
     rules = ", p.rules" if with_rules else ""
-    inner = (f"SELECT p.l, p.r{rules}{', ' if proj else ''}{proj}{tf_proj} FROM {pairs_table} p "
-             "JOIN recs a ON p.l = a.idx JOIN recs b ON p.r = b.idx")
+    inner = (
+        f"SELECT p.l, p.r{rules}{', ' if proj else ''}{proj}{tf_proj} FROM {pairs_table} p "
+        "JOIN recs a ON p.l = a.idx JOIN recs b ON p.r = b.idx"
+    )
     cases = "".join(f", {case_sql(c)} AS g_{c.name}" for c in settings.comparisons)
     tf_out = "".join(f', CAST("tf_{c}" AS FLOAT) AS "tf_{c}"' for c in tfs)
     return f"SELECT l, r{rules.replace('p.', '')}{cases}{tf_out} FROM ({inner})"
@@ -79,15 +87,17 @@ def _chunks(con: duckdb.DuckDBPyConnection, pairs_table: str) -> list[str]:
     cuts = con.sql(f"SELECT quantile_disc(l, {qs}) FROM {pairs_table}").fetchall()[0][0]
     bounds = [None, *sorted(set(cuts)), None]
     out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        cond = " AND ".join(x for x in (f"l >= {lo}" if lo is not None else "",
-                                         f"l < {hi}" if hi is not None else "") if x)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        cond = " AND ".join(
+            x for x in (f"l >= {lo}" if lo is not None else "", f"l < {hi}" if hi is not None else "") if x
+        )
         out.append(f"(SELECT * FROM {pairs_table} WHERE {cond})")
     return out
 
 
-def compute_gammas(con: duckdb.DuckDBPyConnection, settings: MatchSettings, pairs_table: str,
-                   with_rules: bool = False) -> Gammas:
+def compute_gammas(
+    con: duckdb.DuckDBPyConnection, settings: MatchSettings, pairs_table: str, with_rules: bool = False
+) -> Gammas:
     """Comparison levels for every pair in `pairs_table` (columns l, r[, rules]), in no particular order."""
     parts = [con.sql(gamma_sql(settings, t, with_rules)).to_arrow_table() for t in _chunks(con, pairs_table)]
     tbl = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
@@ -96,7 +106,7 @@ def compute_gammas(con: duckdb.DuckDBPyConnection, settings: MatchSettings, pair
     for j, c in enumerate(settings.comparisons):
         g[:, j] = tbl.column(f"g_{c.name}").to_numpy()
     tf = {c: tbl.column(f"tf_{c}").to_numpy().astype(np.float32) for c in sorted(tf_columns(settings))}
-    l = tbl.column("l").to_numpy().astype(np.int32)
+    left = tbl.column("l").to_numpy().astype(np.int32)
     r = tbl.column("r").to_numpy().astype(np.int32)
     rules = tbl.column("rules").to_numpy().astype(np.int64) if with_rules else None
-    return Gammas(l, r, g, tf, rules)
+    return Gammas(left, r, g, tf, rules)

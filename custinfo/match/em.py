@@ -6,6 +6,7 @@ phone all agree on phone, so they say nothing about how often true matches share
 the average over the rules that could estimate it; levels marked `fixed` keep their configured m.
 EM runs on the distinct comparison patterns with their counts, so it costs nothing per pair.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,12 +42,17 @@ def _log_tables(settings: MatchSettings, model: MatchModel) -> tuple[list[np.nda
     return lm, lu
 
 
-def em_rule(pat: np.ndarray, cnt: np.ndarray, settings: MatchSettings, model: MatchModel, free: list[int],
-            lam: float) -> tuple[MatchModel, float, int]:
-    """EM on one rule's patterns; only comparisons in `free` get new m values. Returns model, λ, iterations."""
+def em_rule(
+    pat: np.ndarray, cnt: np.ndarray, settings: MatchSettings, model: MatchModel, free: list[int], lam: float
+) -> tuple[MatchModel, float, int]:
+    """EM on one rule's patterns; only comparisons in `free` get new m values.
+
+    Returns the model, λ and the number of iterations run.
+    """
     model = model.copy()
-    it = 0
-    for it in range(1, settings.em_max_iterations + 1):
+    iterations = 0
+    for _ in range(settings.em_max_iterations):
+        iterations += 1
         lm, lu = _log_tables(settings, model)
         s = np.full(len(pat), np.log(lam / (1 - lam)))
         for j in range(pat.shape[1]):
@@ -60,7 +66,7 @@ def em_rule(pat: np.ndarray, cnt: np.ndarray, settings: MatchSettings, model: Ma
         lam = new_lam
         if delta < settings.em_tolerance:
             break
-    return model, lam, it
+    return model, lam, iterations
 
 
 def _update_m(model: MatchModel, comp, col: np.ndarray, wp: np.ndarray) -> float:
@@ -82,7 +88,9 @@ def _update_m(model: MatchModel, comp, col: np.ndarray, wp: np.ndarray) -> float
     return delta
 
 
-def train_m(g: np.ndarray, rules: np.ndarray, settings: MatchSettings, model: MatchModel) -> tuple[MatchModel, dict]:
+def train_m(
+    g: np.ndarray, rules: np.ndarray, settings: MatchSettings, model: MatchModel
+) -> tuple[MatchModel, dict]:
     """m per level by EM, rule by rule, averaged; returns the model and what each rule's EM did."""
     comp_base = [base_lineage(c.columns) for c in settings.comparisons]
     sums: dict[tuple[str, str], list[float]] = {}
@@ -95,8 +103,12 @@ def train_m(g: np.ndarray, rules: np.ndarray, settings: MatchSettings, model: Ma
             continue
         pat, cnt = patterns(g[sel])
         fitted, lam, its = em_rule(pat, cnt, settings, model, free, 0.1)
-        report[rule.name] = {"pairs": int(sel.sum()), "lambda": lam, "iterations": its,
-                             "estimated": [settings.comparisons[j].name for j in free]}
+        report[rule.name] = {
+            "pairs": int(sel.sum()),
+            "lambda": lam,
+            "iterations": its,
+            "estimated": [settings.comparisons[j].name for j in free],
+        }
         for j in free:
             c = settings.comparisons[j]
             for lv in c.levels:

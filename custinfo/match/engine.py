@@ -3,6 +3,7 @@
 Everything per pair runs in DuckDB (one in-memory database per call) or as numpy arrays; Python only
 loops over the rare components whose consistency must be checked.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,14 +31,23 @@ from .settings import MatchSettings, load_settings
 class Matcher:
     """Find the same customer across records with the given settings and (optional) trained model."""
 
-    def __init__(self, settings: MatchSettings | None = None, model: MatchModel | None = None, *,
-                 threads: int | None = None, memory_limit: str | None = None):
+    def __init__(
+        self,
+        settings: MatchSettings | None = None,
+        model: MatchModel | None = None,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ):
         self.settings = settings if settings is not None else load_settings()
         if model is not None:
             problems = model.check(self.settings)
             if problems:
-                raise ConfigError("the match model does not fit the match settings", problems=problems,
-                                  hint="retrain it with `custinfo train` after changing comparisons")
+                raise ConfigError(
+                    "the match model does not fit the match settings",
+                    problems=problems,
+                    hint="retrain it with `custinfo train` after changing comparisons",
+                )
         self.model = model
         self.threads = threads
         self.memory_limit = memory_limit
@@ -55,27 +65,45 @@ class Matcher:
             con.execute(f"SET memory_limit = '{memory}'")
         return con
 
-    def _load(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]]) -> np.ndarray:
+    def _load(
+        self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]]
+    ) -> np.ndarray:
         """Register the frames as table `recs` with features; return record ids by record index."""
         s = self.settings
         ids = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0])
-        build_records(con, "src", s.columns, tf_columns(s), mobile_pattern=s.mobile_pattern,
-                      shared_min_names=s.shared_min_names)
+        build_records(
+            con,
+            "src",
+            s.columns,
+            tf_columns(s),
+            mobile_pattern=s.mobile_pattern,
+            shared_min_names=s.shared_min_names,
+        )
         con.unregister("src")
         return ids
 
-    def _register(self, con: duckdb.DuckDBPyConnection, frames: list[tuple[pd.DataFrame, bool, np.ndarray]],
-                  columns: list[str]) -> np.ndarray:
+    def _register(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        frames: list[tuple[pd.DataFrame, bool, np.ndarray]],
+        columns: list[str],
+    ) -> np.ndarray:
         """Table `src` (idx, is_new, grp, input columns) of all frames; return record ids by index."""
         parts, ids, offset = [], [], 0
         for df, is_new, grp in frames:
             if "record_id" not in df.columns:
-                raise InputError("records need a `record_id` column", key="record_id",
-                                 hint="add a unique id per row (e.g. the row number)")
+                raise InputError(
+                    "records need a `record_id` column",
+                    key="record_id",
+                    hint="add a unique id per row (e.g. the row number)",
+                )
             n = len(df)
             ids.append(df["record_id"].astype(str).to_numpy(dtype=object))
-            cols = {"idx": pa.array(np.arange(offset, offset + n, dtype=np.int32)),
-                    "is_new": pa.array(np.full(n, is_new)), "grp": pa.array(np.asarray(grp, dtype=np.int32))}
+            cols = {
+                "idx": pa.array(np.arange(offset, offset + n, dtype=np.int32)),
+                "is_new": pa.array(np.full(n, is_new)),
+                "grp": pa.array(np.asarray(grp, dtype=np.int32)),
+            }
             cols.update(frame_to_arrow(df, columns))
             parts.append(pa.table(cols))
             offset += n
@@ -92,9 +120,16 @@ class Matcher:
             return self.model, bool(self.model.info.get("trained"))
         return MatchModel.from_settings(self.settings), False
 
-    def _score(self, con: duckdb.DuckDBPyConnection, n: int, total_pairs: float, groups: np.ndarray | None = None,
-               pool: np.ndarray | None = None, n_all: int | None = None, u_pairs: int | None = None
-               ) -> tuple[Gammas, np.ndarray, np.ndarray, MatchModel, float]:
+    def _score(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        n: int,
+        total_pairs: float,
+        groups: np.ndarray | None = None,
+        pool: np.ndarray | None = None,
+        n_all: int | None = None,
+        u_pairs: int | None = None,
+    ) -> tuple[Gammas, np.ndarray, np.ndarray, MatchModel, float]:
         """Levels, link weights and consistency weights of the candidate pairs, with u (and the prior)
         fitted to this data; `n_all` records in all (when only some were loaded)."""
         s = self.settings
@@ -113,12 +148,13 @@ class Matcher:
     def _rescorer(self, con: duckdb.DuckDBPyConnection, model: MatchModel, prior: float):
         s = self.settings
 
-        def rescore(l: np.ndarray, r: np.ndarray) -> np.ndarray:
-            con.register("rescore_pairs", pa.table({"l": l.astype(np.int32), "r": r.astype(np.int32)}))
+        def rescore(li: np.ndarray, r: np.ndarray) -> np.ndarray:
+            con.register("rescore_pairs", pa.table({"l": li.astype(np.int32), "r": r.astype(np.int32)}))
             gam = compute_gammas(con, s, "rescore_pairs")
             con.unregister("rescore_pairs")
             w, c = apply_rules(gam, bayes_factor_weights(gam, s, model) + np.float32(prior), s, model, prior)
-            return _align(l, r, gam.l, gam.r, w), _align(l, r, gam.l, gam.r, c)
+            return _align(li, r, gam.left, gam.right, w), _align(li, r, gam.left, gam.right, c)
+
         return rescore
 
     def _nodes(self, ids: np.ndarray, init: np.ndarray, must_link, cannot_link):
@@ -128,13 +164,21 @@ class Matcher:
         ca, cb = _pair_index(pos, cannot_link)
         ma, mb = _pair_index(pos, must_link)
         same = init[ca] == init[cb]
-        conflicts += [{"a": ids[a], "b": ids[b], "kind": "cannot_link", "reason": "records already one customer"}
-                      for a, b in zip(ca[same], cb[same])]
-        uf = UnionFind(list(zip(init[ca[~same]].tolist(), init[cb[~same]].tolist())))
-        for a, b in zip(ma.tolist(), mb.tolist()):
+        conflicts += [
+            {"a": ids[a], "b": ids[b], "kind": "cannot_link", "reason": "records already one customer"}
+            for a, b in zip(ca[same], cb[same], strict=True)
+        ]
+        uf = UnionFind(list(zip(init[ca[~same]].tolist(), init[cb[~same]].tolist(), strict=True)))
+        for a, b in zip(ma.tolist(), mb.tolist(), strict=True):
             if not uf.union(int(init[a]), int(init[b])):
-                conflicts.append({"a": ids[a], "b": ids[b], "kind": "must_link",
-                                  "reason": "a cannot-link keeps these groups apart"})
+                conflicts.append(
+                    {
+                        "a": ids[a],
+                        "b": ids[b],
+                        "kind": "must_link",
+                        "reason": "a cannot-link keeps these groups apart",
+                    }
+                )
         node = init.astype(np.int64).copy()
         if uf.parent:
             labels = np.fromiter(uf.parent.keys(), dtype=np.int64)
@@ -144,12 +188,23 @@ class Matcher:
         node_of = np.unique(node, return_inverse=True)[1].astype(np.int64)
         return node_of, (ca[~same], cb[~same]), conflicts
 
-    def _cluster(self, con, gam: Gammas, w: np.ndarray, c: np.ndarray, node_of: np.ndarray, cannot, model,
-                 prior) -> Clustering:
+    def _cluster(
+        self, con, gam: Gammas, w: np.ndarray, c: np.ndarray, node_of: np.ndarray, cannot, model, prior
+    ) -> Clustering:
         s = self.settings
-        return cluster(node_of, gam.l, gam.r, w, c, threshold=weight_of(s.threshold), prior=prior,
-                       consistency=s.consistency, cannot=cannot, max_nodes=s.max_component,
-                       rescore=self._rescorer(con, model, prior))
+        return cluster(
+            node_of,
+            gam.left,
+            gam.right,
+            w,
+            c,
+            threshold=weight_of(s.threshold),
+            prior=prior,
+            consistency=s.consistency,
+            cannot=cannot,
+            max_nodes=s.max_component,
+            rescore=self._rescorer(con, model, prior),
+        )
 
     # -- public API -----------------------------------------------------------------------------
     def dedupe(self, df: pd.DataFrame, must_link=(), cannot_link=()) -> DedupeResult:
@@ -167,8 +222,13 @@ class Matcher:
             con.close()
         score = _match_scores(cl, gam, w, node_of)
         clusters = _cluster_frame(ids, cl.label, score)
-        stats = {"records": n, "pairs": len(gam), "prior_weight": prior, **cl.stats,
-                 "clusters": int(clusters["cluster_id"].nunique())}
+        stats = {
+            "records": n,
+            "pairs": len(gam),
+            "prior_weight": prior,
+            **cl.stats,
+            "clusters": int(clusters["cluster_id"].nunique()),
+        }
         scored = ScoredPairs(ids, gam, w, s, cl.label)
         return DedupeResult(clusters, plan, scored, stats, conflicts)
 
@@ -190,8 +250,9 @@ class Matcher:
         stats = {"records": nl + nr, "pairs": len(gam), "prior_weight": prior, **cl.stats}
         return DedupeResult(clusters, plan, ScoredPairs(ids, gam, w, s, cl.label), stats, conflicts)
 
-    def match_incremental(self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(),
-                          cannot_link=()) -> IncrementalResult:
+    def match_incremental(
+        self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(), cannot_link=()
+    ) -> IncrementalResult:
         """Group new records and say which existing customers (never split) each group joins.
 
         Only blocking keys are computed for every existing record; full features only for the records
@@ -205,11 +266,15 @@ class Matcher:
         nn, ne = len(new_df), len(existing_df)
         con = self._connect()
         try:
-            ids = self._register(con, [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)],
-                                 needed_columns(s.columns | tf_columns(s))[0])
+            ids = self._register(
+                con,
+                [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)],
+                needed_columns(s.columns | tf_columns(s))[0],
+            )
             plan, pool = incremental_records(con, s, nn, codes)
-            gam, w, c, model, prior = self._score(con, nn + ne, nn * (nn - 1) / 2 + nn * ne, pool=pool,
-                                                  u_pairs=max(s.u_max_pairs // 4, 1))
+            gam, w, c, model, prior = self._score(
+                con, nn + ne, nn * (nn - 1) / 2 + nn * ne, pool=pool, u_pairs=max(s.u_max_pairs // 4, 1)
+            )
             init = np.r_[np.arange(nn), nn + codes].astype(np.int64)
             node_of, cannot, conflicts = self._nodes(ids, init, must_link, cannot_link)
             cl = self._cluster(con, gam, w, c, node_of, cannot, model, prior)
@@ -218,11 +283,19 @@ class Matcher:
             con.close()
         score = _match_scores(cl, gam, w, node_of)
         assign, group_customers = _groups(ids, cl.label, score, nn, cust)
-        stats = {"new_records": nn, "existing_records": ne, "records_with_features": int(read), "pairs": len(gam),
-                 "prior_weight": prior, **cl.stats, "groups": len(group_customers),
-                 "merges": sum(1 for v in group_customers.values() if len(v) > 1)}
-        return IncrementalResult(assign, group_customers, plan, ScoredPairs(ids, gam, w, s, cl.label), stats,
-                                 conflicts)
+        stats = {
+            "new_records": nn,
+            "existing_records": ne,
+            "records_with_features": int(read),
+            "pairs": len(gam),
+            "prior_weight": prior,
+            **cl.stats,
+            "groups": len(group_customers),
+            "merges": sum(1 for v in group_customers.values() if len(v) > 1),
+        }
+        return IncrementalResult(
+            assign, group_customers, plan, ScoredPairs(ids, gam, w, s, cl.label), stats, conflicts
+        )
 
     def train(self, df: pd.DataFrame) -> MatchModel:
         """Estimate u on random pairs and m by EM on the candidate pairs of `df`; no labels needed."""
@@ -241,12 +314,23 @@ class Matcher:
         bf = bayes_factor_weights(gam, s, model)
         lam = estimate_prior(bf, n * (n - 1) / 2, min(model.matches_per_record / max(n - 1, 1), 0.5))
         model.matches_per_record = float(lam * (n - 1))
-        model.info = {"trained": True, "records": n, "pairs": len(gam), "u_pairs": model.info.get("u_pairs"),
-                      "rules": report}
+        model.info = {
+            "trained": True,
+            "records": n,
+            "pairs": len(gam),
+            "u_pairs": model.info.get("u_pairs"),
+            "rules": report,
+        }
         return model
 
-    def explain(self, rec_a, rec_b, context: pd.DataFrame | None = None, n_records: int | None = None,
-                prior_weight: float | None = None) -> dict:
+    def explain(
+        self,
+        rec_a,
+        rec_b,
+        context: pd.DataFrame | None = None,
+        n_records: int | None = None,
+        prior_weight: float | None = None,
+    ) -> dict:
         """Why two records score as they do: per comparison the level, values, m, u and weight.
 
         `context` (the records matched with) gives term frequencies and shared phones; `prior_weight`
@@ -286,12 +370,12 @@ def _align(ql: np.ndarray, qr: np.ndarray, gl: np.ndarray, gr: np.ndarray, value
 def _match_scores(cl: Clustering, gam: Gammas, w: np.ndarray, node_of: np.ndarray) -> np.ndarray:
     """Per record: the best pair probability linking it into its cluster (NaN for singletons)."""
     n = len(cl.label)
-    l = np.r_[gam.l, cl.extra_l].astype(np.int64)
-    r = np.r_[gam.r, cl.extra_r].astype(np.int64)
+    li = np.r_[gam.left, cl.extra_l].astype(np.int64)
+    r = np.r_[gam.right, cl.extra_r].astype(np.int64)
     p = probability(np.r_[w, cl.extra_w].astype(np.float64))
-    same = cl.label[l] == cl.label[r]
+    same = cl.label[li] == cl.label[r]
     score = np.full(n, -1.0)
-    np.maximum.at(score, l[same], p[same])
+    np.maximum.at(score, li[same], p[same])
     np.maximum.at(score, r[same], p[same])
     size = np.bincount(cl.label, minlength=int(cl.label.max(initial=0)) + 1)[cl.label]
     node_size = np.bincount(node_of)[node_of]
@@ -305,8 +389,14 @@ def _cluster_frame(ids: np.ndarray, label: np.ndarray, score: np.ndarray) -> pd.
     codes, _ = pd.factorize(label)
     size = np.bincount(codes)[codes]
     cid = pd.Series(codes + 1).astype(str).str.zfill(7).radd("c")
-    return pd.DataFrame({"record_id": ids, "cluster_id": cid.to_numpy(dtype=object), "cluster_size": size,
-                         "match_score": score})
+    return pd.DataFrame(
+        {
+            "record_id": ids,
+            "cluster_id": cid.to_numpy(dtype=object),
+            "cluster_size": size,
+            "match_score": score,
+        }
+    )
 
 
 def _groups(ids: np.ndarray, label: np.ndarray, score: np.ndarray, nn: int, cust: np.ndarray):

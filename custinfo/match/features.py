@@ -3,10 +3,12 @@
 Input columns come from `custinfo.normalize.normalize_frame`. Derived columns add what matching needs:
 order-free name keys (`name_letters`: the sorted letters of the pinyin, so 张伟 / Zhang Wei / Zhangwei /
 Wei Zhang agree), phone and email lists, and *shared* values: a phone, email or address used by several
-distinct names is told apart from a private one: used by one name (private), by two (a couple's line,
-or one person whose name was mistyped: `*_pair`), or by `shared_min_names` or more (a company switchboard,
-a family landline, an office: `*_shared`), so that agreeing on it counts for as much as it says. Term frequencies (`tf_<col>`) feed the term-frequency adjustment.
+distinct names is told apart from a private one: used by one name (private), by two (a couple's line, or
+one person whose name was mistyped: `*_pair`), or by `shared_min_names` or more (a company switchboard, a
+family landline, an office: `*_shared`), so that agreeing on it counts for as much as it says. Term
+frequencies (`tf_<col>`) feed the term-frequency adjustment.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +19,30 @@ import pandas as pd
 import pyarrow as pa
 
 BASE_COLUMNS = (
-    "name", "name_key", "name_pinyin", "gender", "birth_date", "phone", "phones", "email", "emails",
-    "company", "company_key", "title", "title_key", "country", "province", "city", "district", "address",
-    "address_key", "postcode", "national_id", "qq", "wechat", "customer_ref",
+    "name",
+    "name_key",
+    "name_pinyin",
+    "gender",
+    "birth_date",
+    "phone",
+    "phones",
+    "email",
+    "emails",
+    "company",
+    "company_key",
+    "title",
+    "title_key",
+    "country",
+    "province",
+    "city",
+    "district",
+    "address",
+    "address_key",
+    "postcode",
+    "national_id",
+    "qq",
+    "wechat",
+    "customer_ref",
 )
 
 _ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
@@ -28,43 +51,82 @@ _ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
 _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
     "phones_list": (
         "CASE WHEN phones IS NOT NULL THEN string_split(phones, ',') WHEN phone IS NOT NULL THEN [phone] END",
-        ("phones", "phone")),
+        ("phones", "phone"),
+    ),
     "emails_list": (
-        "CASE WHEN emails IS NOT NULL THEN string_split(lower(emails), ',') WHEN email IS NOT NULL THEN [lower(email)] END",
-        ("emails", "email")),
+        "CASE WHEN emails IS NOT NULL THEN string_split(lower(emails), ',')"
+        " WHEN email IS NOT NULL THEN [lower(email)] END",
+        ("emails", "email"),
+    ),
     "name_letters": (
         "nullif(array_to_string(list_sort(string_split(replace(v, ' ', ''), '')), ''), '')",
-        ("name_pinyin", "name_key")),
+        ("name_pinyin", "name_key"),
+    ),
     "name_initials": (
         "nullif(array_to_string(list_sort(list_transform(list_filter(string_split(v, ' '),"
-        " lambda t: t <> ''), lambda t: t[1])), ''), '')", ("name_pinyin",)),
+        " lambda t: t <> ''), lambda t: t[1])), ''), '')",
+        ("name_pinyin",),
+    ),
     "name_len": ("length(name_key)", ("name_key",)),
     "email_local": ("nullif(split_part(lower(email), '@', 1), '')", ("email",)),
-    "address_tail": ("nullif(regexp_replace(v, '{admin}', ''), '')", ("address_key", "province", "city", "district")),
-    "address_digits": ("nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')", ("address_key",)),
+    "address_tail": (
+        "nullif(regexp_replace(v, '{admin}', ''), '')",
+        ("address_key", "province", "city", "district"),
+    ),
+    "address_digits": (
+        "nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')",
+        ("address_key",),
+    ),
     "national_id_valid": (
-        "CASE WHEN regexp_matches(national_id, '^[0-9]{17}[0-9Xx]$') THEN substr('10X98765432', CAST(1 + list_sum("
-        f"list_transform(range(17), lambda i: TRY_CAST(substr(national_id, i + 1, 1) AS INTEGER) * {_ID_WEIGHTS}[i + 1]))"
-        " % 11 AS BIGINT), 1) = upper(substr(national_id, 18, 1)) ELSE FALSE END", ("national_id",)),
+        "CASE WHEN regexp_matches(national_id, '^[0-9]{17}[0-9Xx]$') THEN substr('10X98765432',"
+        " CAST(1 + list_sum(list_transform(range(17),"
+        f" lambda i: TRY_CAST(substr(national_id, i + 1, 1) AS INTEGER) * {_ID_WEIGHTS}[i + 1]))"
+        " % 11 AS BIGINT), 1) = upper(substr(national_id, 18, 1)) ELSE FALSE END",
+        ("national_id",),
+    ),
 }
 # Stage-1 columns computed once per distinct value `v` of this expression (names repeat a lot, and
 # sorting letters is the dearest step), then joined back.
-_PER_VALUE = {"name_letters": "coalesce(name_pinyin, name_key)", "name_initials": "name_pinyin",
-              "address_tail": "address_key"}
+_PER_VALUE = {
+    "name_letters": "coalesce(name_pinyin, name_key)",
+    "name_initials": "name_pinyin",
+    "address_tail": "address_key",
+}
 # Derived from stage-1 columns.
 _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
-    "mobiles_list": ("nullif(list_filter(phones_list, lambda p: regexp_matches(p, '{mobile}')), [])",
-                     ("phones_list",)),
+    "mobiles_list": (
+        "nullif(list_filter(phones_list, lambda p: regexp_matches(p, '{mobile}')), [])",
+        ("phones_list",),
+    ),
 }
 # Derived from statistics over the whole set of records: value -> how many distinct names use it.
 _SHARED = {
-    "phones_private": "phones_list", "phones_pair": "phones_list", "phones_shared": "phones_list",
-    "mobiles_private": "phones_list", "mobiles_pair": "phones_list", "emails_private": "emails_list", "emails_pair": "emails_list",
-    "emails_shared": "emails_list", "address_key_names": "address_key",
+    "phones_private": "phones_list",
+    "phones_pair": "phones_list",
+    "phones_shared": "phones_list",
+    "mobiles_private": "phones_list",
+    "mobiles_pair": "phones_list",
+    "emails_private": "emails_list",
+    "emails_pair": "emails_list",
+    "emails_shared": "emails_list",
+    "address_key_names": "address_key",
     "address_key_shared": "address_key",
 }
-LIST_COLUMNS = frozenset({"phones_list", "emails_list", "mobiles_list", "phones_private", "phones_pair",
-                          "phones_shared", "mobiles_private", "mobiles_pair", "emails_private", "emails_pair", "emails_shared"})
+LIST_COLUMNS = frozenset(
+    {
+        "phones_list",
+        "emails_list",
+        "mobiles_list",
+        "phones_private",
+        "phones_pair",
+        "phones_shared",
+        "mobiles_private",
+        "mobiles_pair",
+        "emails_private",
+        "emails_pair",
+        "emails_shared",
+    }
+)
 DERIVED_COLUMNS = tuple(_STAGE1) + tuple(_STAGE2) + tuple(_SHARED)
 
 
@@ -104,9 +166,17 @@ def frame_to_arrow(df: pd.DataFrame, columns: list[str]) -> dict[str, pa.Array]:
     return out
 
 
-def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], tf_columns: set[str],
-                  *, mobile_pattern: str, shared_min_names: int, tf_source: str | None = None,
-                  stats_source: str | None = None) -> None:
+def build_records(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    columns: set[str],
+    tf_columns: set[str],
+    *,
+    mobile_pattern: str,
+    shared_min_names: int,
+    tf_source: str | None = None,
+    stats_source: str | None = None,
+) -> None:
     """Create table `recs` (idx, is_new, grp, features...) from table/view `src` (idx, is_new, grp, inputs).
 
     When `src` holds only some of the records (incremental matching), `tf_source` (input columns of all
@@ -115,13 +185,16 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
     are counted, for the values these records hold.
     """
     base, stage1, stage2, shared = needed_columns(columns | tf_columns)
-    cleaned = ", ".join(f"nullif(\"{c}\", '') AS \"{c}\"" for c in base)  # normalize_frame trimmed them
+    cleaned = ", ".join(f'nullif("{c}", \'\') AS "{c}"' for c in base)  # normalize_frame trimmed them
     s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1 if c not in _PER_VALUE)
     per_value = [c for c in stage1 if c in _PER_VALUE]
     admin = _admin_prefix(con, src) if "address_tail" in per_value else ""
-    pv_ctes = "".join(f", pv_{c} AS (SELECT v, {_STAGE1[c][0].format(admin=admin)} AS {c} FROM (SELECT DISTINCT "
-                      f"{_PER_VALUE[c]} AS v "
-                      f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL))" for c in per_value)
+    pv_ctes = "".join(
+        f", pv_{c} AS (SELECT v, {_STAGE1[c][0].format(admin=admin)} AS {c} FROM (SELECT DISTINCT "
+        f"{_PER_VALUE[c]} AS v "
+        f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL))"
+        for c in per_value
+    )
     s1 += "".join(f", pv_{c}.{c}" for c in per_value)
     pv_joins = "".join(f" LEFT JOIN pv_{c} ON {_PER_VALUE[c]} = pv_{c}.v" for c in per_value)
     pat = mobile_pattern.replace("'", "''")
@@ -131,8 +204,9 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
         WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
              s1 AS (SELECT c.*{s1} FROM c{pv_joins})
         SELECT *{s2} FROM s1""")
-    joins, cols = (_shared_tables(con, shared, mobile_pattern, shared_min_names, stats_source)
-                   if shared else ([], []))
+    joins, cols = (
+        _shared_tables(con, shared, mobile_pattern, shared_min_names, stats_source) if shared else ([], [])
+    )
     for c in sorted(tf_columns):
         j, col = _tf_table(con, c, tf_source if tf_source and c in BASE_COLUMNS else "recs0")
         joins.append(j)
@@ -140,28 +214,42 @@ def build_records(con: duckdb.DuckDBPyConnection, src: str, columns: set[str], t
     # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
     keep = [c for c in base + stage1 + stage2 if c in columns | tf_columns | {"name_letters", "name_key"}]
     sel = "".join(f', recs0."{c}"' for c in keep) + "".join(f", {c}" for c in cols)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.idx, recs0.is_new, recs0.grp{sel} "
-                f"FROM recs0 {' '.join(joins)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.idx, recs0.is_new, recs0.grp{sel} "
+        f"FROM recs0 {' '.join(joins)}"
+    )
     con.execute("DROP TABLE recs0")
 
 
 def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     """Regex for the leading province / city / district names of an address key (those in the data)."""
-    cols = [c for c in ("province", "city", "district")
-            if c in {r[0] for r in con.sql(f"DESCRIBE {src}").fetchall()}]
+    cols = [
+        c
+        for c in ("province", "city", "district")
+        if c in {r[0] for r in con.sql(f"DESCRIBE {src}").fetchall()}
+    ]
     if not cols:
         return "^$"
     union = " UNION ".join(f"SELECT DISTINCT {c} AS x FROM {src}" for c in cols)
-    names = [r[0] for r in con.sql(f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 "
-                                   "LIMIT 20000").fetchall()]
+    names = [
+        r[0]
+        for r in con.sql(
+            f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 LIMIT 20000"
+        ).fetchall()
+    ]
     if not names:
         return "^$"
     alt = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
     return ("^(?:" + alt + ")+").replace("'", "''")
 
 
-def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pattern: str, k: int,
-                   stats_source: str | None = None) -> tuple[list[str], list[str]]:
+def _shared_tables(
+    con: duckdb.DuckDBPyConnection,
+    shared: list[str],
+    mobile_pattern: str,
+    k: int,
+    stats_source: str | None = None,
+) -> tuple[list[str], list[str]]:
     """Split phone/email lists into private and shared values; count names per address."""
     stats = stats_source or "recs0"
     pat = mobile_pattern.replace("'", "''")
@@ -170,13 +258,15 @@ def _shared_tables(con: duckdb.DuckDBPyConnection, shared: list[str], mobile_pat
         wanted = [c for c in shared if _SHARED[c] == lst]
         if not wanted:
             continue
-        aggs = {f"{prefix}_private": "list(v) FILTER (WHERE n <= 1)",
-                f"{prefix}_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k})",
-                f"{prefix}_shared": f"list(v) FILTER (WHERE n >= {k})",
-                "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))",
-                "mobiles_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k} AND regexp_matches(v, '{pat}'))"}
+        aggs = {
+            f"{prefix}_private": "list(v) FILTER (WHERE n <= 1)",
+            f"{prefix}_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k})",
+            f"{prefix}_shared": f"list(v) FILTER (WHERE n >= {k})",
+            "mobiles_private": f"list(v) FILTER (WHERE n <= 1 AND regexp_matches(v, '{pat}'))",
+            "mobiles_pair": f"list(v) FILTER (WHERE n > 1 AND n < {k} AND regexp_matches(v, '{pat}'))",
+        }
         sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
-        limit = f" AND v IN (SELECT v FROM x)" if stats_source else ""
+        limit = " AND v IN (SELECT v FROM x)" if stats_source else ""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
             WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),
                  a AS (SELECT unnest({lst}) AS v, name_letters FROM {stats} WHERE {lst} IS NOT NULL),

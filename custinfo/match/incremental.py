@@ -7,6 +7,7 @@ sample for measuring u. The statistics a score needs (how many names use a phone
 address; term frequencies) are still counted over all records, for the values those records hold.
 A 10k batch against a million customers then costs a few seconds instead of a full rebuild.
 """
+
 from __future__ import annotations
 
 import duckdb
@@ -29,12 +30,19 @@ def key_columns(settings: MatchSettings) -> set[str]:
     return cols
 
 
-def incremental_records(con: duckdb.DuckDBPyConnection, settings: MatchSettings, n_new: int,
-                        codes: np.ndarray) -> tuple[list[dict], np.ndarray]:
+def incremental_records(
+    con: duckdb.DuckDBPyConnection, settings: MatchSettings, n_new: int, codes: np.ndarray
+) -> tuple[list[dict], np.ndarray]:
     """From table `src` (new records first): tables `pairs` and `recs`; return the plan and the u pool."""
     s = settings
-    build_records(con, "src", key_columns(s), set(), mobile_pattern=s.mobile_pattern,
-                  shared_min_names=s.shared_min_names)
+    build_records(
+        con,
+        "src",
+        key_columns(s),
+        set(),
+        mobile_pattern=s.mobile_pattern,
+        shared_min_names=s.shared_min_names,
+    )
     con.execute("ALTER TABLE recs RENAME TO recs_keys")
     con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
     plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
@@ -49,8 +57,16 @@ def incremental_records(con: duckdb.DuckDBPyConnection, settings: MatchSettings,
     con.register("keep_idx", pa.table({"idx": keep}))
     con.execute("CREATE TEMP TABLE src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
     con.unregister("keep_idx")
-    build_records(con, "src_part", s.columns, tf_columns(s), mobile_pattern=s.mobile_pattern,
-                  shared_min_names=s.shared_min_names, tf_source="src", stats_source="recs_keys")
+    build_records(
+        con,
+        "src_part",
+        s.columns,
+        tf_columns(s),
+        mobile_pattern=s.mobile_pattern,
+        shared_min_names=s.shared_min_names,
+        tf_source="src",
+        stats_source="recs_keys",
+    )
     for t in ("src_part", "recs_keys"):
         con.execute(f"DROP TABLE {t}")
     con.unregister("src")

@@ -3,6 +3,7 @@
 Defaults come from the settings; `Matcher.train` refines them on the user's data. Saved as JSON so a
 person can read what the model believes (e.g. how often true matches share a birth date).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,10 @@ class MatchModel:
 
     @classmethod
     def from_settings(cls, settings: MatchSettings) -> MatchModel:
-        params = {c.name: {lv.label: {"m": lv.m, "u": lv.u} for lv in c.levels if not lv.is_null}
-                  for c in settings.comparisons}
+        params = {
+            c.name: {lv.label: {"m": lv.m, "u": lv.u} for lv in c.levels if not lv.is_null}
+            for c in settings.comparisons
+        }
         return cls(params=params, matches_per_record=settings.matches_per_record, info={"trained": False})
 
     def copy(self) -> MatchModel:
@@ -54,15 +57,21 @@ class MatchModel:
             labels = {lv.label for lv in c.levels if not lv.is_null}
             have = set(self.params.get(c.name, {}))
             if have and have != labels:
-                problems.append(f"model.{c.name}: levels {sorted(have)} differ from the settings' {sorted(labels)}")
+                problems.append(
+                    f"model.{c.name}: levels {sorted(have)} differ from the settings' {sorted(labels)}"
+                )
         for name in self.params:
             if name not in {c.name for c in settings.comparisons}:
                 problems.append(f"model.{name}: no such comparison in the settings")
         return problems
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "matches_per_record": self.matches_per_record, "info": self.info,
-                "params": self.params}
+        return {
+            "format": FORMAT,
+            "matches_per_record": self.matches_per_record,
+            "info": self.info,
+            "params": self.params,
+        }
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -72,8 +81,11 @@ class MatchModel:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read match model: {exc}", file=str(path),
-                              hint="train one with `custinfo train` or omit the model") from exc
+            raise ConfigError(
+                f"cannot read match model: {exc}",
+                file=str(path),
+                hint="train one with `custinfo train` or omit the model",
+            ) from exc
         if data.get("format") != FORMAT:
             raise ConfigError(f"not a custinfo match model (format {data.get('format')!r})", file=str(path))
         problems = []
@@ -85,5 +97,8 @@ class MatchModel:
                         problems.append(f"params.{comp}.{label}.{k}: '{v}' must be a probability in (0, 1]")
         if problems:
             raise ConfigError("invalid match model", problems=problems, file=str(path))
-        return cls(params=data["params"], matches_per_record=float(data.get("matches_per_record", 1.0)),
-                   info=data.get("info") or {})
+        return cls(
+            params=data["params"],
+            matches_per_record=float(data.get("matches_per_record", 1.0)),
+            info=data.get("info") or {},
+        )

@@ -1,4 +1,5 @@
 """What matching returns: clusters (or assignments), the scored pairs, and the blocking plan."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,13 +25,18 @@ class ScoredPairs:
     def frame(self, mask: np.ndarray | None = None) -> pd.DataFrame:
         gam = self.gam if mask is None else self.gam.take(mask)
         w = self.weight if mask is None else self.weight[mask]
-        df = pd.DataFrame({"record_id_l": self.ids[gam.l], "record_id_r": self.ids[gam.r],
-                           "match_weight": w.astype(np.float64),
-                           "match_probability": probability(w.astype(np.float64))})
+        df = pd.DataFrame(
+            {
+                "record_id_l": self.ids[gam.left],
+                "record_id_r": self.ids[gam.right],
+                "match_weight": w.astype(np.float64),
+                "match_probability": probability(w.astype(np.float64)),
+            }
+        )
         for j, c in enumerate(self.settings.comparisons):
             df[f"gamma_{c.name}"] = gam.g[:, j]
         if self.label is not None:
-            df["same_cluster"] = self.label[gam.l] == self.label[gam.r]
+            df["same_cluster"] = self.label[gam.left] == self.label[gam.right]
         return df
 
     def between(self, low: float, high: float) -> pd.DataFrame:
@@ -60,8 +66,9 @@ class DedupeResult:
         """Pairs whose probability lies between low and high (the settings' review band by default)."""
         lo = self.scored.settings.review_low if low is None else low
         hi = self.scored.settings.review_high if high is None else high
-        return self.scored.between(lo, hi).sort_values("match_probability", ascending=False,
-                                                       ignore_index=True)
+        return self.scored.between(lo, hi).sort_values(
+            "match_probability", ascending=False, ignore_index=True
+        )
 
 
 @dataclass
@@ -85,5 +92,6 @@ class IncrementalResult:
     def uncertain(self, low: float | None = None, high: float | None = None) -> pd.DataFrame:
         lo = self.scored.settings.review_low if low is None else low
         hi = self.scored.settings.review_high if high is None else high
-        return self.scored.between(lo, hi).sort_values("match_probability", ascending=False,
-                                                       ignore_index=True)
+        return self.scored.between(lo, hi).sort_values(
+            "match_probability", ascending=False, ignore_index=True
+        )

@@ -12,6 +12,7 @@ landline, and colleagues share a company, an office and a switchboard: agreeing 
 A pair that breaks a rule keeps its score but is held just below the link threshold (so it lands in
 the review band); with `contradiction`, clustering also treats it as evidence of two people.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ import numpy as np
 class LinkRule:
     name: str
     when: tuple[tuple[str, tuple[str, ...]], ...] = ()  # comparison -> level labels; all must hold
-    require: tuple[tuple[str, float | tuple[str, ...]], ...] = ()  # comparison -> min bits or levels; any suffices
+    require: tuple[
+        tuple[str, float | tuple[str, ...]], ...
+    ] = ()  # comparison -> min bits or levels; any suffices
     contradiction: bool = False
 
 
@@ -42,10 +45,14 @@ def parse_rules(raw, comparisons: dict[str, list[str]], problems: list[str]) -> 
             continue
         unknown = sorted(set(map(str, r)) - {"name", "when", "require", "contradiction"})
         if unknown:
-            problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (known: name, when, require, contradiction)")
+            problems.append(
+                f"{where}: unknown key(s) {', '.join(unknown)} (known: name, when, require, contradiction)"
+            )
         when = _parse_when(r.get("when") or {}, comparisons, f"{where}.when", problems)
         require = _parse_require(r.get("require"), comparisons, f"{where}.require", problems)
-        out.append(LinkRule(str(r.get("name") or f"rule{i}"), when, require, bool(r.get("contradiction", False))))
+        out.append(
+            LinkRule(str(r.get("name") or f"rule{i}"), when, require, bool(r.get("contradiction", False)))
+        )
     return tuple(out)
 
 
@@ -61,14 +68,18 @@ def _parse_when(when, comparisons: dict[str, list[str]], where: str, problems: l
         labels = [labels] if isinstance(labels, str) else list(labels or [])
         for lab in labels:
             if lab not in comparisons[comp]:
-                problems.append(f"{where}.{comp}: '{lab}' is not one of its levels ({', '.join(comparisons[comp])})")
+                problems.append(
+                    f"{where}.{comp}: '{lab}' is not one of its levels ({', '.join(comparisons[comp])})"
+                )
         out.append((comp, tuple(labels)))
     return tuple(out)
 
 
 def _parse_require(req, comparisons: dict[str, list[str]], where: str, problems: list[str]):
     if not isinstance(req, dict) or not req:
-        problems.append(f"{where}: expected a mapping comparison -> minimum weight in bits, e.g. {{phone: 15}}")
+        problems.append(
+            f"{where}: expected a mapping comparison -> minimum weight in bits, e.g. {{phone: 15}}"
+        )
         return ()
     out = []
     for comp, w in req.items():
@@ -77,8 +88,10 @@ def _parse_require(req, comparisons: dict[str, list[str]], where: str, problems:
         elif isinstance(w, list):
             bad = [lab for lab in w if lab not in comparisons[comp]]
             if bad:
-                problems.append(f"{where}.{comp}: {', '.join(map(str, bad))} not among its levels "
-                                f"({', '.join(comparisons[comp])})")
+                problems.append(
+                    f"{where}.{comp}: {', '.join(map(str, bad))} not among its levels "
+                    f"({', '.join(comparisons[comp])})"
+                )
             out.append((comp, tuple(str(x) for x in w)))
         elif not isinstance(w, (int, float)) or isinstance(w, bool):
             problems.append(f"{where}.{comp}: '{w}' must be a number of bits or a list of levels")
@@ -87,7 +100,9 @@ def _parse_require(req, comparisons: dict[str, list[str]], where: str, problems:
     return tuple(out)
 
 
-def evaluate(g: np.ndarray, rules: tuple[LinkRule, ...], comps: list, weights: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(
+    g: np.ndarray, rules: tuple[LinkRule, ...], comps: list, weights: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """(may link, contradicts) per pair, from the level matrix `g` and each comparison's level weights."""
     n = len(g)
     ok = np.ones(n, dtype=bool)

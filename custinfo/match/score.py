@@ -5,6 +5,7 @@ with term-frequency adjustment uses u = frequency of the shared value (agreeing 
 agreeing on a rare name). u is measured on random pairs (almost all non-matches); m and the prior come
 from the settings or from EM on the candidate pairs, without labels.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,7 @@ def level_weights(settings: MatchSettings, model: MatchModel) -> list[np.ndarray
 def bayes_factor_weights(gam: Gammas, settings: MatchSettings, model: MatchModel) -> np.ndarray:
     """Sum of level weights (log2), term-frequency adjusted, for every pair; the prior not included."""
     total = np.zeros(len(gam), dtype=np.float32)
-    for j, (comp, w) in enumerate(zip(settings.comparisons, level_weights(settings, model))):
+    for j, (comp, w) in enumerate(zip(settings.comparisons, level_weights(settings, model), strict=True)):
         g = gam.g[:, j]
         total += w[g]
         _, u = model.arrays(comp)
@@ -38,8 +39,9 @@ def bayes_factor_weights(gam: Gammas, settings: MatchSettings, model: MatchModel
     return total
 
 
-def apply_rules(gam: Gammas, weight: np.ndarray, settings: MatchSettings, model: MatchModel,
-                prior: float) -> tuple[np.ndarray, np.ndarray]:
+def apply_rules(
+    gam: Gammas, weight: np.ndarray, settings: MatchSettings, model: MatchModel, prior: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Link weights (pairs breaking a link rule held half a bit below the threshold) and consistency
     weights (a pair breaking a `contradiction` rule counts as a Bayes factor of CONTRADICTION bits
     against), see rules.py."""
@@ -67,43 +69,51 @@ def weight_of(prob: float) -> float:
     return math.log2(prob / (1 - prob))
 
 
-def random_pairs(n: int, k: int, seed: int, groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def random_pairs(
+    n: int, k: int, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Up to k distinct random pairs (l < r) of n records; all pairs when there are fewer than k.
 
     With `groups` (link mode), only pairs across different groups are kept.
     """
     total = n * (n - 1) // 2
     if total <= k:
-        l, r = np.triu_indices(n, 1)
+        left, r = np.triu_indices(n, 1)
     else:
         rng = np.random.default_rng(seed)
-        l = rng.integers(0, n, size=k, dtype=np.int64)
+        left = rng.integers(0, n, size=k, dtype=np.int64)
         r = rng.integers(0, n, size=k, dtype=np.int64)
-        keep = l != r
-        l, r = np.minimum(l[keep], r[keep]), np.maximum(l[keep], r[keep])
+        keep = left != r
+        left, r = np.minimum(left[keep], r[keep]), np.maximum(left[keep], r[keep])
     if groups is not None:
-        cross = groups[l] != groups[r]
-        l, r = l[cross], r[cross]
-    return l.astype(np.int32), r.astype(np.int32)
+        cross = groups[left] != groups[r]
+        left, r = left[cross], r[cross]
+    return left.astype(np.int32), r.astype(np.int32)
 
 
-def estimate_u(con: duckdb.DuckDBPyConnection, settings: MatchSettings, model: MatchModel, n: int,
-               groups: np.ndarray | None = None, max_pairs: int | None = None,
-               pool: np.ndarray | None = None) -> MatchModel:
+def estimate_u(
+    con: duckdb.DuckDBPyConnection,
+    settings: MatchSettings,
+    model: MatchModel,
+    n: int,
+    groups: np.ndarray | None = None,
+    max_pairs: int | None = None,
+    pool: np.ndarray | None = None,
+) -> MatchModel:
     """u per level from random pairs, smoothed towards the current u by `u_pseudo_pairs` pseudo-pairs.
 
     With `pool`, pairs are drawn among those record indexes only (a random sample of the records).
     """
     k = settings.u_max_pairs if max_pairs is None else max_pairs
     if pool is not None:
-        l, r = random_pairs(len(pool), k, settings.seed)
-        l, r = pool[l].astype(np.int32), pool[r].astype(np.int32)
-        l, r = np.minimum(l, r), np.maximum(l, r)
+        left, r = random_pairs(len(pool), k, settings.seed)
+        left, r = pool[left].astype(np.int32), pool[r].astype(np.int32)
+        left, r = np.minimum(left, r), np.maximum(left, r)
     else:
-        l, r = random_pairs(n, k, settings.seed, groups)
-    if not len(l):
+        left, r = random_pairs(n, k, settings.seed, groups)
+    if not len(left):
         return model
-    con.register("upairs_arrow", pa.table({"l": l, "r": r}))
+    con.register("upairs_arrow", pa.table({"l": left, "r": r}))
     gam = compute_gammas(con, settings, "upairs_arrow")
     con.unregister("upairs_arrow")
     out = model.copy()
@@ -118,12 +128,13 @@ def estimate_u(con: duckdb.DuckDBPyConnection, settings: MatchSettings, model: M
                 continue
             u = (counts[i] + settings.u_pseudo_pairs * u0[i]) / (total + settings.u_pseudo_pairs)
             out.params[comp.name][lv.label]["u"] = float(min(max(u, 1e-12), 1.0))
-    out.info = {**out.info, "u_pairs": int(len(l))}
+    out.info = {**out.info, "u_pairs": int(len(left))}
     return out
 
 
-def estimate_prior(bf: np.ndarray, total_pairs: float, start: float, iterations: int = 50,
-                   pseudo_pairs: float = 20_000) -> float:
+def estimate_prior(
+    bf: np.ndarray, total_pairs: float, start: float, iterations: int = 50, pseudo_pairs: float = 20_000
+) -> float:
     """Overall match rate λ such that the expected matches among candidates equal λ × all pairs.
 
     Pairs not compared are taken as non-matches; a fixed-point iteration on a histogram of weights.

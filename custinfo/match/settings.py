@@ -4,6 +4,7 @@ Comparisons are data, like Splink's: each is an ordered list of levels, each lev
 pair (written with `col_l` / `col_r` names) with default m and u probabilities. Blocking rules are
 lists of keys. Every problem in the file is collected and reported at once, each naming its key.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,10 +19,26 @@ from ..errors import ConfigError
 from .features import BASE_COLUMNS, LIST_COLUMNS, all_columns
 from .rules import LinkRule, parse_rules
 
-LEVEL_KINDS = ("null", "exact", "any_shared", "jaro_winkler", "jaro", "levenshtein", "damerau_levenshtein",
-               "token_jaccard", "contains", "sql", "else")
-_THRESHOLD_KINDS = {"jaro_winkler": (0.0, 1.0), "jaro": (0.0, 1.0), "token_jaccard": (0.0, 1.0),
-                    "levenshtein": (0, 50), "damerau_levenshtein": (0, 50)}
+LEVEL_KINDS = (
+    "null",
+    "exact",
+    "any_shared",
+    "jaro_winkler",
+    "jaro",
+    "levenshtein",
+    "damerau_levenshtein",
+    "token_jaccard",
+    "contains",
+    "sql",
+    "else",
+)
+_THRESHOLD_KINDS = {
+    "jaro_winkler": (0.0, 1.0),
+    "jaro": (0.0, 1.0),
+    "token_jaccard": (0.0, 1.0),
+    "levenshtein": (0, 50),
+    "damerau_levenshtein": (0, 50),
+}
 _LEVEL_KEYS = {"label", "kind", "column", "columns", "threshold", "sql", "where", "m", "u", "tf", "fixed"}
 _PAIR_COL = re.compile(r"\b([a-z][a-z0-9_]*?)_(l|r)\b")
 _KEY = re.compile(r"^([a-z][a-z0-9_]*)(?:\[:(\d+)\])?$")
@@ -80,7 +97,7 @@ class BlockKey:
 
 @dataclass(frozen=True)
 class BlockingRule:
-    """Records sharing every key (`keys` in YAML) are compared; giant blocks are split by `refine` keys in turn."""
+    """Records sharing every key (`keys` in YAML) are compared; giant blocks are split by `refine` keys."""
 
     name: str
     on: tuple[BlockKey, ...]
@@ -147,13 +164,19 @@ def default_path() -> Path:
 
 
 def load_settings(path: str | Path | None = None) -> MatchSettings:
-    """Read and validate match settings (configs/match.yaml by default); raise ConfigError with every problem."""
+    """Read and validate match settings (configs/match.yaml by default).
+
+    Raises ConfigError listing every problem found, each with its key.
+    """
     p = Path(path) if path else default_path()
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
-        raise ConfigError(f"match settings not found: {p}", file=str(p),
-                          hint="create configs/match.yaml or pass the path of one") from exc
+        raise ConfigError(
+            f"match settings not found: {p}",
+            file=str(p),
+            hint="create configs/match.yaml or pass the path of one",
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", file=str(p)) from exc
     return settings_from_dict(data, source=str(p))
@@ -164,8 +187,19 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ConfigError("match settings must be a mapping", file=source)
-    known = {"version", "features", "prior", "u_estimation", "blocking", "comparisons", "clustering",
-             "review", "em", "engine", "description"}
+    known = {
+        "version",
+        "features",
+        "prior",
+        "u_estimation",
+        "blocking",
+        "comparisons",
+        "clustering",
+        "review",
+        "em",
+        "engine",
+        "description",
+    }
     problems += [f"{k}: unknown key (known: {', '.join(sorted(known))})" for k in data if k not in known]
     comparisons = _parse_comparisons(data.get("comparisons"), problems)
     blocking = data.get("blocking") or {}
@@ -174,8 +208,12 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
     labels = {c.name: [lv.label for lv in c.levels] for c in comparisons}
     kw["rules"] = parse_rules((data.get("clustering") or {}).get("rules"), labels, problems)
     if problems:
-        raise ConfigError(f"{len(problems)} problem(s) in the match settings", problems=problems, file=source,
-                          hint="fix each key listed; configs/match.yaml documents every key")
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the match settings",
+            problems=problems,
+            file=source,
+            hint="fix each key listed; configs/match.yaml documents every key",
+        )
     return MatchSettings(comparisons=tuple(comparisons), blocking_rules=tuple(rules), source=source, **kw)
 
 
@@ -202,8 +240,11 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
     """The numeric knobs of every section, range-checked."""
     feat, prior = _section(data, "features", problems), _section(data, "prior", problems)
     ue, blk = _section(data, "u_estimation", problems), _section(data, "blocking", problems)
-    cl, rv, em = (_section(data, "clustering", problems), _section(data, "review", problems),
-                  _section(data, "em", problems))
+    cl, rv, em = (
+        _section(data, "clustering", problems),
+        _section(data, "review", problems),
+        _section(data, "em", problems),
+    )
     kw: dict[str, Any] = {
         "max_block_size": _num(blk, "max_block_size", "blocking", 100, 2, 100_000, problems, True),
         "window": _num(blk, "window", "blocking", 10, 1, 10_000, problems, True),
@@ -231,12 +272,16 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
         problems.append(f"features.mobile_pattern: not a valid regular expression ({exc})")
     unknown = sorted(set(map(str, cl)) - {"threshold", "consistency", "max_component", "rules"})
     if unknown:
-        problems.append(f"clustering: unknown key(s) {', '.join(unknown)} (known: threshold, consistency, "
-                        "max_component, rules)")
+        problems.append(
+            f"clustering: unknown key(s) {', '.join(unknown)} (known: threshold, consistency, "
+            "max_component, rules)"
+        )
     eng = _section(data, "engine", problems)
     mem = eng.get("memory_limit", "1GB")
     if mem is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", str(mem)):
-        problems.append(f"engine.memory_limit: '{mem}' must be like 800MB or 2GB (or null for DuckDB's default)")
+        problems.append(
+            f"engine.memory_limit: '{mem}' must be like 800MB or 2GB (or null for DuckDB's default)"
+        )
         mem = "1GB"
     kw["memory_limit"] = None if mem is None else str(mem)
     thr = eng.get("threads")
@@ -289,8 +334,10 @@ def _parse_level(lv, where: str, problems: list[str]) -> Level | None:
     kind, label = lv.get("kind"), str(lv.get("label") or "")
     unknown = sorted(set(map(str, lv)) - _LEVEL_KEYS)
     if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_LEVEL_KEYS))};"
-                        " quote a label holding a comma)")
+        problems.append(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_LEVEL_KEYS))};"
+            " quote a label holding a comma)"
+        )
     if not label:
         problems.append(f"{where}.label: missing; name the level (e.g. 'exact')")
     if kind not in LEVEL_KINDS:
@@ -345,13 +392,15 @@ def _kind_sql(kind: str, cols: list[str], lv: dict, where: str, problems: list[s
         return " AND ".join(f"{x}_l = {x}_r" for x in cols)
     if kind == "any_shared":
         if c not in LIST_COLUMNS:
-            problems.append(f"{where}.column: any_shared needs a list column ({', '.join(sorted(LIST_COLUMNS))})")
+            problems.append(
+                f"{where}.column: any_shared needs a list column ({', '.join(sorted(LIST_COLUMNS))})"
+            )
         return f"list_has_any({a}, {b})"
     if kind == "contains":
         return f"(contains({a}, {b}) OR contains({b}, {a}))"
     if kind == "token_jaccard":
         la, lb = f"string_split({a}, ' ')", f"string_split({b}, ' ')"
-        return (f"len(list_intersect({la}, {lb})) >= {t} * len(list_distinct(list_concat({la}, {lb})))")
+        return f"len(list_intersect({la}, {lb})) >= {t} * len(list_distinct(list_concat({la}, {lb})))"
     if kind in ("jaro_winkler", "jaro"):
         return f"{kind}_similarity({a}, {b}) >= {t}"
     return edit_distance_sql(kind, a, b, int(t))
@@ -364,10 +413,14 @@ def edit_distance_sql(kind: str, a: str, b: str, k: int) -> str:
     if k == 0:
         return f"{a} = {b}"
     if k == 1:
-        swap = f" WHEN hamming({a}, {b}) = 2 THEN {kind}({a}, {b}) <= 1" if kind == "damerau_levenshtein" else ""
-        return (f"(CASE WHEN {la} = {lb} THEN (CASE WHEN hamming({a}, {b}) <= 1 THEN TRUE{swap} ELSE FALSE END)"
-                f" WHEN abs({la} - {lb}) = 1 THEN (CASE WHEN {a}[1] = {b}[1] OR {a}[-1] = {b}[-1]"
-                f" THEN levenshtein({a}, {b}) <= 1 ELSE FALSE END) ELSE FALSE END)")
+        swap = (
+            f" WHEN hamming({a}, {b}) = 2 THEN {kind}({a}, {b}) <= 1" if kind == "damerau_levenshtein" else ""
+        )
+        return (
+            f"(CASE WHEN {la} = {lb} THEN (CASE WHEN hamming({a}, {b}) <= 1 THEN TRUE{swap} ELSE FALSE END)"
+            f" WHEN abs({la} - {lb}) = 1 THEN (CASE WHEN {a}[1] = {b}[1] OR {a}[-1] = {b}[-1]"
+            f" THEN levenshtein({a}, {b}) <= 1 ELSE FALSE END) ELSE FALSE END)"
+        )
     return f"(CASE WHEN abs({la} - {lb}) <= {k} THEN {kind}({a}, {b}) <= {k} ELSE FALSE END)"
 
 
@@ -386,7 +439,9 @@ def _parse_rules(raw, problems: list[str]) -> list[BlockingRule]:
             problems.append(f"{where}.name: '{name}' is declared twice")
         names.add(name)
         on = _parse_keys(r.get("keys"), f"blocking.rules.{name}.keys", problems)
-        refine = _parse_keys(r.get("refine") or [], f"blocking.rules.{name}.refine", problems, allow_empty=True)
+        refine = _parse_keys(
+            r.get("refine") or [], f"blocking.rules.{name}.refine", problems, allow_empty=True
+        )
         if sum(k.column in LIST_COLUMNS for k in on) > 1:
             problems.append(f"blocking.rules.{name}.keys: at most one list column per rule")
         if any(k.column in LIST_COLUMNS for k in refine):
@@ -397,8 +452,10 @@ def _parse_rules(raw, problems: list[str]) -> list[BlockingRule]:
             cap = None
         unknown = sorted(set(map(str, r)) - {"name", "keys", "refine", "max_block_size"})
         if unknown:
-            problems.append(f"blocking.rules.{name}: unknown key(s) {', '.join(unknown)} "
-                            "(known: name, keys, refine, max_block_size)")
+            problems.append(
+                f"blocking.rules.{name}: unknown key(s) {', '.join(unknown)} "
+                "(known: name, keys, refine, max_block_size)"
+            )
         out.append(BlockingRule(name=name, on=tuple(on), refine=tuple(refine), max_block_size=cap))
     return out
 
@@ -413,8 +470,9 @@ def _parse_keys(raw, where: str, problems: list[str], allow_empty: bool = False)
     for item in raw:
         m = _KEY.match(str(item))
         if not m or m.group(1) not in all_columns():
-            problems.append(f"{where}: '{item}' is not a column or column[:n] (known: "
-                            f"{', '.join(sorted(all_columns()))})")
+            problems.append(
+                f"{where}: '{item}' is not a column or column[:n] (known: {', '.join(sorted(all_columns()))})"
+            )
             continue
         keys.append(BlockKey(m.group(1), int(m.group(2)) if m.group(2) else None))
     return keys
@@ -427,5 +485,14 @@ def prior_weight(matches_per_record: float, n_records: int) -> float:
     return math.log2(lam / (1 - lam))
 
 
-__all__ = ["BASE_COLUMNS", "BlockKey", "BlockingRule", "Comparison", "Level", "MatchSettings", "load_settings",
-           "settings_from_dict", "prior_weight"]
+__all__ = [
+    "BASE_COLUMNS",
+    "BlockKey",
+    "BlockingRule",
+    "Comparison",
+    "Level",
+    "MatchSettings",
+    "load_settings",
+    "settings_from_dict",
+    "prior_weight",
+]
