@@ -211,8 +211,10 @@ def run(folder: Path, which: str, store: str, profile: str | None) -> dict:
 def machine() -> str:
     import psutil
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the box skews the figures
     return (f"{platform.node()}, {platform.machine()}, {os.cpu_count()} cores, "
-            f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}")
+            f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}, "
+            f"load average {load} when recorded")
 
 
 def record(rows: list[dict], note: str) -> str:
@@ -221,7 +223,7 @@ def record(rows: list[dict], note: str) -> str:
     lines = [f"### Scale run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} (bench/scale.py)", "",
              f"{machine()}. {note}".strip(), "",
              "| size | run | records | seconds | records/s | peak RSS MB | " + " | ".join(phases)
-             + " | precision | recall | F1 |", "|" + "---|" * (11 + len(phases))]
+             + " | precision | recall | F1 |", "|" + "---|" * (9 + len(phases))]
     for r in rows:
         ph = r["phases"]
         lines.append(f"| {r['size']} | {r['run']} | {r['records']} | {r['seconds']} | {r['rate']} | "
