@@ -44,6 +44,7 @@ _SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区|
 _CITY_SUFFIX = re.compile(r"(?:市|地区|盟|自治州)$")
 _DISTRICT_SUFFIX = re.compile(r"(?:区|县|市|旗|自治县)$")
 _NOT_ADMIN_AFTER = re.compile(r"^(?:[东西南北中]?[路街道巷弄里桥]|大[道街厦学桥]|广场|公园|公司|商场|市场)")
+_HEAD = re.compile(r"[^\d]{0,30}")
 _PLACEHOLDER_CITIES = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
 
 
@@ -103,7 +104,9 @@ def _code_of(adcode: str, rank: int) -> str:
     return adcode[: (rank + 1) * 2]
 
 
+@lru_cache(maxsize=8192)
 def _short(name: str, rank: int) -> str:
+    """The name without its administrative suffix (``深圳市`` -> ``深圳``), if two characters remain."""
     pattern = (_SUFFIX, _CITY_SUFFIX, _DISTRICT_SUFFIX)[rank]
     short = pattern.sub("", name)
     return short if len(short) >= 2 else name
@@ -197,11 +200,19 @@ def parse_addresses(addresses: Iterable[str]) -> dict[str, Place]:
     import cpca
 
     simple = t2s_many(todo)  # cpca knows simplified names only
-    frame = cpca.transform(simple, pos_sensitive=True)
-    out: dict[str, Place] = {}
-    for original, addr, row in zip(todo, simple, frame.itertuples(index=False), strict=True):
+    # Province, city and district come before the first digit: parse each distinct head once.
+    heads = [_HEAD.match(s).group(0) for s in simple]  # type: ignore[union-attr]
+    distinct = sorted(set(heads))
+    frame = cpca.transform(distinct, pos_sensitive=True)
+    parsed: dict[str, Place] = {}
+    for head, row in zip(distinct, frame.itertuples(index=False), strict=True):
         adcode = row[4] if isinstance(row[4], str) else None
-        out[original] = _checked_place(addr, adcode, (row[5], row[6], row[7]))
+        parsed[head] = _checked_place(head, adcode, (row[5], row[6], row[7]))
+    out: dict[str, Place] = {}
+    for original, full, head in zip(todo, simple, heads, strict=True):
+        p = parsed[head]
+        rest = strip_admin_prefix(full, p.province, p.city, p.district)
+        out[original] = Place(p.province, p.city, p.district, rest, p.country)
     return out
 
 
@@ -276,9 +287,7 @@ def strip_admin_prefix(addr: str, *names: str | None) -> str | None:
     abbreviation (``沪``) only when a city or district name follows it.
     """
     rest = addr[2:] if addr.startswith("中国") else addr
-    forms = [f for rank, name in enumerate(names) if name for f in (name, _short(name, rank))]
-    lower = [f for f in forms[2:]]
-    abbrev = [a for a, code in _ABBREVIATIONS.items() if names[0] and gazetteer().name.get(code) == names[0]]
+    forms, lower, abbrev = _prefix_forms(names)
     changed = True
     while changed and rest:
         changed = False
@@ -293,8 +302,22 @@ def strip_admin_prefix(addr: str, *names: str | None) -> str | None:
     return rest.strip(" ,") or None
 
 
-def address_key(place: Place, addr: str | None) -> str | None:
-    """Matching key: province + city + district + rest, simplified, lower case, no punctuation."""
+@lru_cache(maxsize=65536)
+def _prefix_forms(names: tuple[str | None, ...]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """Full and short forms of the names, those below the province, and the province's abbreviations."""
+    forms = tuple(f for rank, name in enumerate(names) if name for f in (name, _short(name, rank)))
+    lower = tuple(f for rank, name in enumerate(names) if name and rank for f in (name, _short(name, rank)))
+    province = names[0] if names else None
+    abbrev = frozenset(a for a, code in _ABBREVIATIONS.items()
+                       if province and gazetteer().name.get(code) == province)
+    return forms, lower, abbrev
+
+
+def address_key(place: Place, addr: str | None, *, simplified: bool = False) -> str | None:
+    """Matching key: province + city + district + rest, simplified, lower case, no punctuation.
+
+    ``simplified`` says ``addr`` and ``place.rest`` are already simplified Chinese (skips OpenCC).
+    """
     if not addr:
         return None
     if place.province or place.city or place.district:
@@ -302,4 +325,5 @@ def address_key(place: Place, addr: str | None) -> str | None:
         parts = [place.province, city, place.district, place.rest]
     else:
         parts = [addr]
-    return match_key(t2s("".join(p for p in parts if p))) or None
+    text = "".join(p for p in parts if p)
+    return match_key(text if simplified else t2s(text)) or None

@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import addresses as addr
 from .table import SourceFrame, at, combine, joined, missing, objs
-from .text import clean_text, has_cjk, t2s
+from .text import clean_text, has_cjk, t2s_many
 
 
 def address_codes(f: SourceFrame) -> tuple[np.ndarray, list]:
@@ -48,11 +48,14 @@ def place_step(f: SourceFrame, default_region: str, phone_country: np.ndarray) -
     given = [[at(v, c[i]) for c, v in columns] + [at(av, ac[i])] for i in first]
     standard = [_standard_admin(p, c, d) for p, c, d, _ in given]
     parsed = addr.parse_addresses(g[3] for g, s in zip(given, standard, strict=True) if g[3] and None in s)
-    places = [_fill_place(s, g[3], parsed.get(g[3] or "")) for g, s in zip(given, standard, strict=True)]
+    simple = dict(zip(av, t2s_many([a for a in av if a]), strict=True)) if av else {}
+    places = [_fill_place(s, simple.get(g[3]), parsed.get(g[3] or ""))
+              for g, s in zip(given, standard, strict=True)]
     for column in ("province", "city", "district", "country"):
         f.out[column] = objs([getattr(p, column) for p in places])[combo]
     f.out["address"] = objs([g[3] for g in given])[combo]
-    keys = [addr.address_key(p, g[3]) for p, g in zip(places, given, strict=True)]
+    keys = [addr.address_key(p, simple.get(g[3]), simplified=True)
+            for p, g in zip(places, given, strict=True)]
     f.out["address_key"] = objs(keys)[combo]
     country = np.where(missing(phone_country), f.out["country"], phone_country)
     f.out["country"] = np.where(missing(country), default_region, country).astype(object)
@@ -68,7 +71,7 @@ def _standard_admin(p: object, c: object, d: object) -> tuple[str | None, str | 
 
 
 def _fill_place(given: tuple, address: str | None, parsed: addr.Place | None) -> addr.Place:
-    """Fill the empty levels from the parsed address, never against what the columns say."""
+    """Fill the empty levels from the parsed (simplified) address, never against what the columns say."""
     province, city, district = given
     if parsed is not None:
         if province is None:
@@ -81,7 +84,10 @@ def _fill_place(given: tuple, address: str | None, parsed: addr.Place | None) ->
             district = addr.standard_district(parsed.district, province, city)
     if city is None and province in addr.MUNICIPALITY_NAMES:
         city = province
-    rest = addr.strip_admin_prefix(t2s(address), province, city, district) if address else None
+    if parsed is not None and (province, city, district) == (parsed.province, parsed.city, parsed.district):
+        rest = parsed.rest
+    else:
+        rest = addr.strip_admin_prefix(address, province, city, district) if address else None
     return addr.Place(province, city, district, rest, addr.country_of(province))
 
 
