@@ -239,7 +239,10 @@ def _dates(f: SourceFrame, opts: NormalizeOptions) -> None:
     def stamps(values: list) -> np.ndarray:
         """Fast path for created_at: a naive ISO datetime, else an ISO date."""
         out = fast.iso_datetimes(values)
-        return np.where(missing(out), fast.iso_dates(values, latest=tomorrow), out).astype(object)
+        rest = np.flatnonzero(missing(out))
+        if len(rest):
+            out[rest] = fast.iso_dates([values[i] for i in rest], latest=tomorrow)
+        return out
 
     if f.has("created_at"):
         table, codes = _fast_then_slow(f, "created_at", stamps,
