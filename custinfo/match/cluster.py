@@ -3,11 +3,14 @@
 1. Records that must stay together (must-link decisions, an existing customer in incremental matching)
    form one *node*; a node's weight to another is its best record pair.
 2. Nodes linked by a pair at or above the threshold form connected components.
-3. A component of two nodes is a cluster. A larger one (or one holding a cannot-link pair) is checked:
-   its missing pairs are scored, and unless every pair clears the threshold it is re-clustered by
-   average linkage (merge the two groups whose *average* weight is highest, while it clears the
-   threshold; cannot-link pairs never merge). One weak link can no longer chain two families together.
-4. Components too large to score completely are first split by raising the threshold.
+3. A component of two nodes is a cluster. A larger one (or one holding a cannot-link pair) is checked
+   on *consistency weights*: its missing pairs are scored, and unless every pair's Bayes factor
+   (weight without the prior: once linked, records missing common fields are no evidence against each
+   other) reaches `consistency`, it is re-clustered by average linkage: merge the two groups whose
+   average Bayes factor is highest while it reaches `consistency`; cannot-link pairs never merge, and a
+   pair breaking a contradiction rule counts as strong evidence against. One weak link can no longer
+   chain two families together.
+4. Components too large to score completely are first split by raising the link threshold.
 """
 
 from __future__ import annotations
