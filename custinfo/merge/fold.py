@@ -36,6 +36,8 @@ class FoldResult:
     redirects: pd.DataFrame
     stats: dict = field(default_factory=dict)
     review: pd.DataFrame | None = None
+    # customer ids whose row in `customers` (or whose members) changed: a writer may rewrite only these
+    changed_customers: set = field(default_factory=set)
 
 
 def format_customer_id(n: int) -> str:
@@ -76,7 +78,8 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
                                       trust=trust, survivorship=survivorship)
     stats = {"new_customers": len(fresh), "joined_existing": int(sum(1 for g in groups if len(
         assignment.group_customers.get(g) or []) == 1)), "merges": len(merged)}
-    return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats)
+    return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats,
+                      changed_customers=affected | set(merged))
 
 
 def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFrame, affected: set,
