@@ -12,13 +12,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from ..idcheck import PROVINCES as _PROVINCES
+from ..idcheck import check_char
 from .text import clean_text
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-_PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35",
-                        "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
-                        "61", "62", "63", "64", "65", "71", "81", "82", "83", "91"})
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e\+?\d+", re.I)
 _FLOATED = re.compile(r"(\d{15,18})\.0+")
 
@@ -31,11 +28,6 @@ class IdResult:
     birth_date: str | None = None
     gender: str | None = None
     issues: tuple[str, ...] = ()
-
-
-def check_char(first17: str) -> str:
-    """ISO 7064 mod 11-2 check character of the first 17 digits."""
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def normalize_national_id(text: object) -> IdResult:

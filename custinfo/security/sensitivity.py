@@ -21,14 +21,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..idcheck import PROVINCES, check_char
+
 ID_KIND = "national_id"
 CARD_KIND = "bank_card"
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-_PROVINCES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35",
-                        "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
-                        "61", "62", "63", "64", "65", "71", "81", "82", "83", "91"})
 
 # Candidates; validity is decided by the checksum functions below. They run on the text with
 # every Unicode digit (fullwidth １２３ from a Chinese IME, ...) mapped to ASCII one for one, so
@@ -66,10 +63,6 @@ class Finding:
     end: int
 
 
-def _id_check_char(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
-
-
 def is_valid_cn_id(s: object) -> bool:
     """True for an 18-character resident ID: province code, real birth date, mod 11-2 check."""
     if not isinstance(s, str):
@@ -77,7 +70,7 @@ def is_valid_cn_id(s: object) -> bool:
     v = ascii_digits(s.strip()).upper()
     if len(v) != 18 or not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
         return False
-    if not v.isascii() or v[:2] not in _PROVINCES:
+    if not v.isascii() or v[:2] not in PROVINCES:
         return False
     try:
         born = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
@@ -85,7 +78,7 @@ def is_valid_cn_id(s: object) -> bool:
         return False
     if not dt.date(1900, 1, 1) <= born <= dt.date.today():
         return False
-    return _id_check_char(v[:17]) == v[17]
+    return check_char(v[:17]) == v[17]
 
 
 def luhn_ok(digits: str) -> bool:
