@@ -186,6 +186,16 @@ def _level(value: Any, key: str, problems: list[str]) -> str:
     return str(value)
 
 
+def _mapping(raw: Any, key: str, expected: str, problems: list[str]) -> dict:
+    """`raw` if it is a mapping; {} when absent; {} and a problem naming `key` when it is not a mapping."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{key}: expected {expected}")
+        return {}
+    return raw
+
+
 def _fields(raw: Any, problems: list[str]) -> dict[str, str]:
     if raw is None:
         problems.append("fields: missing; map each field to general, confidential or secret")
@@ -197,11 +207,7 @@ def _fields(raw: Any, problems: list[str]) -> dict[str, str]:
 
 
 def _masks(raw: Any, problems: list[str]) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append("masks: expected a mapping of field -> mask kind")
-        return {}
+    raw = _mapping(raw, "masks", "a mapping of field -> mask kind", problems)
     out: dict[str, str] = {}
     for k, v in raw.items():
         if v not in MASK_KINDS:
@@ -271,11 +277,7 @@ def _retention(value: Any, problems: list[str]) -> tuple[dt.timedelta | None, st
 
 
 def _allowlist(raw: Any, problems: list[str]) -> dict[str, frozenset[str]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append("allowlist: expected a mapping of channel -> list of fields to keep")
-        return {}
+    raw = _mapping(raw, "allowlist", "a mapping of channel -> list of fields to keep", problems)
     from ..config import SOURCE_FIELDS
 
     out: dict[str, frozenset[str]] = {}
@@ -292,11 +294,7 @@ def _allowlist(raw: Any, problems: list[str]) -> dict[str, frozenset[str]]:
 
 
 def _consent(raw: Any, problems: list[str]) -> ConsentPolicy:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        problems.append("consent: expected a mapping with columns, notes and default")
-        raw = {}
+    raw = _mapping(raw, "consent", "a mapping with columns, notes and default", problems)
     for k in raw:
         if k not in ("columns", "notes", "default"):
             problems.append(f"consent.{k}: unknown key (known: columns, notes, default)")
@@ -316,11 +314,7 @@ def _purposes(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
 
 
 def _consent_columns(raw: Any, problems: list[str]) -> tuple[ConsentColumn, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, dict):
-        problems.append("consent.columns: expected a mapping of column -> {purposes, means}")
-        return ()
+    raw = _mapping(raw, "consent.columns", "a mapping of column -> {purposes, means}", problems)
     out = []
     for col, spec in raw.items():
         key = f"consent.columns.{col}"
@@ -336,21 +330,13 @@ def _consent_columns(raw: Any, problems: list[str]) -> tuple[ConsentColumn, ...]
 
 
 def _consent_notes(raw: Any, problems: list[str]) -> dict[str, tuple[str, ...]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append("consent.notes: expected a mapping of phrase -> purposes it withdraws")
-        return {}
+    raw = _mapping(raw, "consent.notes", "a mapping of phrase -> purposes it withdraws", problems)
     return {str(k): _purposes(v, f"consent.notes.{k}", problems) for k, v in raw.items()}
 
 
 def _consent_default(raw: Any, problems: list[str]) -> dict[str, bool]:
     out = {"marketing": False, "email": True, "sms": True, "call": True}
-    if raw is None:
-        return out
-    if not isinstance(raw, dict):
-        problems.append("consent.default: expected a mapping of purpose -> true/false")
-        return out
+    raw = _mapping(raw, "consent.default", "a mapping of purpose -> true/false", problems)
     for k, v in raw.items():
         if k not in PURPOSES:
             problems.append(f"consent.default.{k}: not a purpose (use: {', '.join(PURPOSES)})")
