@@ -31,6 +31,8 @@ _LATIN_TITLES = {"mr": "M", "mister": "M", "ms": "F", "mrs": "F", "miss": "F", "
                  "dr": None, "prof": None, "mx": None, "sir": "M"}
 _TITLE_WORDS = "|".join(sorted(_LATIN_TITLES, key=len, reverse=True))
 _LATIN_PREFIX = re.compile(rf"^(?:({_TITLE_WORDS})(?:\.\s*|\s+))+", re.I)
+# after the name only titles that are not also surnames or given names (Miss, Sir, Madam can be)
+_LATIN_SUFFIX = re.compile(r"[\s,]+(mrs|mr|ms|mx|dr|prof)\.?$", re.I)
 _CN_SUFFIX = re.compile(r"\s*(先生|女士|小姐|太太|夫人)$")
 _BRACKETED = re.compile(rf"\s*[(\[【]\s*(先生|女士|小姐|太太|夫人|{_TITLE_WORDS})\.?\s*[)\]】]\s*", re.I)
 _DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u30fb\u318d\u22c5]")
@@ -69,7 +71,7 @@ def clean_name(text: object) -> tuple[str | None, str | None]:
         elif m and m.start() == 0:  # only "先生": we know the gender, not the name
             return None, _GENDERED_SUFFIX[m.group(1)]
     else:
-        s = _latin_order_and_case(s)
+        s = _latin_order_and_case(s, hint)
     s = s.strip(" ,;")
     if not any(ch.isalpha() for ch in s):  # "/", "-", "123": not a name
         return None, (hint[0] if hint else None)
@@ -81,12 +83,28 @@ def _note(hint: list[str | None], word: str) -> None:
     hint.append(_GENDERED_SUFFIX.get(word, _LATIN_TITLES.get(w)))
 
 
-def _latin_order_and_case(s: str) -> str:
-    """``ZHANG, Wei`` -> ``Wei Zhang``; words written all upper or all lower get title case."""
-    parts = [p.strip() for p in s.split(",")]
+def _latin_order_and_case(s: str, hint: list[str | None]) -> str:
+    """``ZHANG, Wei`` -> ``Wei Zhang`` (``Smith, Mr. John`` and ``Smith, John Mr.`` too); words
+    written all upper or all lower get title case."""
+    parts = [_drop_latin_titles(p.strip(), hint) for p in _drop_latin_titles(s, hint).split(",")]
     if len(parts) == 2 and all(parts):
         s = f"{parts[1]} {parts[0]}"
+    else:
+        s = ", ".join(parts)
     return " ".join(_title_word(w) for w in s.split())
+
+
+def _drop_latin_titles(part: str, hint: list[str | None]) -> str:
+    """``Mr. John`` / ``John Mr.`` -> ``John``, noting the title's gender; a lone title is kept."""
+    m = _LATIN_PREFIX.match(part)
+    if m and len(part) > m.end():
+        _note(hint, m.group(1))
+        part = part[m.end():]
+    m = _LATIN_SUFFIX.search(part)
+    if m and m.start() > 0:
+        _note(hint, m.group(1))
+        part = part[: m.start()]
+    return part
 
 
 def _title_word(word: str) -> str:
