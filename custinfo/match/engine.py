@@ -55,6 +55,8 @@ class Matcher:
     # -- plumbing -------------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
+        # DuckDB draws a progress bar on stdout after 2 s: it would corrupt `--format json` and `-o -`
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET preserve_insertion_order = false")
         con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/custinfo-duckdb-{os.getpid()}'")
         threads = self.threads or self.settings.threads
