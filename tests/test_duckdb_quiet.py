@@ -8,6 +8,6 @@ from custinfo.match import Matcher, load_settings
 def test_duckdb_progress_bar_is_off_so_json_on_stdout_stays_parseable():
     con = Matcher(load_settings())._connect()
     try:
-        assert con.sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+        assert con.sql("SELECT current_setting('enable_progress_bar')").fetchall()[0][0] is False
     finally:
         con.close()
