@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/custinfo report summary
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/normalize.py
