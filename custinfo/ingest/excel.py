@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import InputError
+from .xlsx_formats import apply_pads, zero_pad_cells
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -67,6 +68,7 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
         raise _damaged(file, exc) from None
     # Hidden sheets are what the user does not see (old copies, lookup lists): only when named.
     wanted = _select_sheets(names, sheets, file) if sheets else visible
+    pads = _zero_pads(data, wanted)
     for name in wanted:
         try:
             sheet = wb.get_sheet_by_name(name)
@@ -76,7 +78,21 @@ def read_workbook(data: bytes, *, file: str, sheets: list[str] | None = None) ->
             _reraise_interrupts(exc)
             raise _damaged(file, exc, sheet=name) from None
         del sheet  # frees calamine's copy of the cells before we make ours
-        yield RawSheet(name, _rows_as_text(values), merges)
+        rows = _rows_as_text(values)
+        if name in pads:
+            apply_pads(rows, pads[name])
+        yield RawSheet(name, rows, merges)
+
+
+def _zero_pads(data: bytes, names: list[str]) -> dict:
+    """Cells of .xlsx sheets whose number format pads with zeros (`000000`); {} for .xls or on doubt."""
+    if not data.startswith(ZIP_MAGIC):
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zero_pad_cells(zf, names)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, AttributeError):
+        return {}  # the cells are still read; only the padding is not restored
 
 
 def _rows_as_text(values: list[list[object]]) -> list[list[str | None]]:
