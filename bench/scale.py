@@ -252,6 +252,7 @@ def main() -> None:
     ap.add_argument("--profile", help="folder for cProfile dumps of every run")
     ap.add_argument("--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone")
     ap.add_argument("--note", default="", help="a sentence recorded with the figures")
+    ap.add_argument("--keep-store", help="copy the store after the full ingest here (for experiments)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -270,6 +271,8 @@ def main() -> None:
                 if prof:
                     Path(args.profile).mkdir(parents=True, exist_ok=True)
                 r = run(folder, which, store, prof)
+                if which == "full" and args.keep_store:
+                    shutil.copytree(store, Path(args.keep_store) / label(n), dirs_exist_ok=True)
                 r.update(size=label(n), run=name, rate=round(r["records"] / r["seconds"]) if r["seconds"] else 0,
                          **quality(folder, store))
                 rows.append(r)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from custinfo.config import load_config
@@ -149,3 +150,26 @@ def test_cli_summary_json_equals_api(seeded_store):
     want = build_report("summary", store=seeded_store).to_dict()
     got.pop("generated_at"), want.pop("generated_at")
     assert got == want
+
+
+def test_incremental_ingest_leaves_untouched_customers_and_members_as_they_were(tmp_path):
+    """Only the touched customers' rows are rewritten: the others must survive the upsert unchanged."""
+    from custinfo.store.verify import verify_store
+
+    store = tmp_path / "st"
+    (tmp_path / "a.csv").write_text("姓名,手机\n张伟,13800138000\n李娜,13900139000\n王芳,13700137000\n",
+                                    encoding="utf-8")
+    ingest([tmp_path / "a.csv"], store=store, channel="web_form")
+    s = Store(store)
+    cust_before, mem_before = s.frame("customers").set_index("customer_id"), s.frame("membership")
+    (tmp_path / "b.csv").write_text("姓名,手机,邮箱\n张伟,13800138000,zw@example.com\n赵六,13600136000,\n",
+                                    encoding="utf-8")
+    ingest([tmp_path / "b.csv"], store=store, channel="web_form")
+    cust, mem = s.frame("customers").set_index("customer_id"), s.frame("membership")
+    zw = mem_before.set_index("record_id")["customer_id"]
+    untouched = [c for c in cust_before.index if c != cust.loc[cust["email"] == "zw@example.com"].index[0]]
+    assert len(untouched) == 2
+    pd.testing.assert_frame_equal(cust.loc[untouched], cust_before.loc[untouched])
+    assert all(mem.set_index("record_id").loc[r, "customer_id"] == c for r, c in zw.items())
+    assert len(mem) == 5 and len(cust) == 4
+    assert verify_store(s)["problems"] == []

@@ -98,3 +98,45 @@ def test_store_files_are_owner_only(tmp_path):
             assert os.stat(os.path.join(root, d)).st_mode & 0o077 == 0, d
         for f in files:
             assert os.stat(os.path.join(root, f)).st_mode & 0o077 == 0, f
+
+
+def test_upsert_replaces_rows_with_the_same_key_and_keeps_the_others(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.upsert("membership", pd.DataFrame({"record_id": ["r3", "r1", "r2"], "customer_id": ["c3", "c1", "c2"]}),
+                   key="record_id")
+        txn.commit()
+    with s.transaction("t2") as txn:  # r2 moves to c1, r4 is new; r1 and r3 are not named and must stay
+        txn.upsert("membership", pd.DataFrame({"record_id": ["r4", "r2"], "customer_id": ["c4", "c1"]}),
+                   key="record_id")
+        txn.commit()
+    got = s.frame("membership")
+    assert list(got["record_id"]) == ["r1", "r2", "r3", "r4"]  # sorted by the key
+    assert list(got["customer_id"]) == ["c1", "c1", "c3", "c4"]
+
+
+def test_upsert_of_a_killed_writer_is_rolled_back(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.upsert("customers", pd.DataFrame({"customer_id": ["c1", "c2"], "name": ["a", "b"]}), key="customer_id")
+        txn.commit()
+    from deltalake import write_deltalake
+    from custinfo.store.store import arrow_table
+    # the table written, the manifest not: as if killed between the two
+    write_deltalake(str(s.path / "customers"), arrow_table("customers", pd.DataFrame({"customer_id": ["c1"]})),
+                    mode="overwrite")
+    with s.transaction("t2") as txn:
+        txn.upsert("customers", pd.DataFrame({"customer_id": ["c3"], "name": ["c"]}), key="customer_id")
+        txn.commit()
+    assert list(s.frame("customers")["name"]) == ["a", "b", "c"]
+
+
+def test_rows_reads_only_the_rows_with_the_given_keys(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.upsert("membership", pd.DataFrame({"record_id": ["r1", "r2", "r3"], "customer_id": ["c1", "c2", "c1"]}),
+                   key="record_id")
+        txn.commit()
+    got = s.rows("membership", "customer_id", {"c1", "c9"})
+    assert sorted(got["record_id"]) == ["r1", "r3"]
+    assert len(s.rows("membership", "customer_id", set())) == 0

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..config import Config, config_dir, load_config
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
-from ..store.tables import TABLES
+from ..store.tables import INT_COLUMNS, TABLES
 from .prepare import PreparedFile, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
@@ -161,8 +162,9 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
         txn.append("history", res.history)
         txn.append("redirects", res.redirects)
         txn.append("review_pairs", res.review)
-        txn.overwrite("membership", res.membership)
-        txn.overwrite("customers", res.customers)
+        # Only the rows of the customers this batch touched: fold saw no others (see _match_and_fold).
+        txn.upsert("membership", res.membership, key="record_id")
+        txn.upsert("customers", res.customers, key="customer_id")
     txn.append("batches", batches)
     manifest = txn.commit({"batch_id": batch_id, "records": len(new)})
     stats = res.stats if res is not None else {"new_customers": 0, "joined_existing": 0, "merges": 0}
@@ -178,8 +180,12 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     existing = _existing_records(store, txn.base)
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path)
-    membership = store.frame("membership", manifest=txn.base)
-    customers = store.frame("customers", manifest=txn.base)
+    # Fold sees only the customers the batch joins (and their records): the rest of membership and
+    # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.
+    touched = {c for cids in assignment.group_customers.values() for c in (cids or [])}
+    membership = store.rows("membership", "customer_id", touched, manifest=txn.base)
+    customers = store.rows("customers", "customer_id", touched, manifest=txn.base)
+    existing = _as_objects(existing[existing["customer_id"].isin(touched)])
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
     res.review = assignment.review.assign(batch_id=batch_id, at=now) if assignment.review is not None \
@@ -219,8 +225,26 @@ _NOT_FOR_MATCHING = {"raw", "extra", "issues", "notes", "file_sha256", "batch_id
 
 
 def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
-    """The stored records with their customer_id, in the columns matching and folding need."""
+    """The stored records with their customer_id, in the columns matching and folding need.
+
+    Text stays in Arrow-backed columns (a million records as python strings took GBs and seconds);
+    the record order is the table's, as the matcher saw it before.
+    """
     cols = [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
-    recs = store.frame("records", manifest=manifest, columns=cols)
-    members = store.frame("membership", manifest=manifest)
-    return recs.merge(members, on="record_id", how="inner")
+    recs = store.arrow("records", manifest=manifest, columns=cols)
+    members = store.arrow("membership", manifest=manifest)
+    pos = pc.index_in(recs["record_id"], value_set=members["record_id"])
+    recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
+    df = recs.to_pandas()
+    for c in INT_COLUMNS.intersection(df.columns):
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def _as_objects(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as python objects (None for missing), the form fold and survivorship expect."""
+    out = df.copy()
+    for c in out.columns:
+        if c not in INT_COLUMNS:
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out.reset_index(drop=True)

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
 from ..errors import StoreError
@@ -64,6 +65,24 @@ def _string_array(values: pd.Series) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     return pa.array([None if v is None or v != v else str(v) for v in values], type=pa.string())
+
+
+def object_frame(tbl: pa.Table) -> pd.DataFrame:
+    """Arrow -> pandas with python objects (str/None) for text and Int64 for the integer columns."""
+    df = tbl.to_pandas()
+    for c in df.columns:
+        if c in INT_COLUMNS:
+            df[c] = df[c].astype("Int64")
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+def upserted(base: pa.Table, rows: pa.Table, key: str) -> pa.Table:
+    """`base` with its rows whose `key` appears in `rows` replaced by `rows`, sorted by `key`."""
+    keep = base.filter(pc.invert(pc.is_in(base[key], value_set=rows[key])))
+    out = pa.concat_tables([keep.select(rows.column_names).cast(rows.schema), rows])
+    return out.sort_by(key)
 
 
 class Store:
@@ -120,14 +139,15 @@ class Store:
 
     def frame(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """A table as a pandas frame of python objects (str/int/None)."""
+        return object_frame(self.arrow(name, manifest=manifest, columns=columns))
+
+    def rows(self, name: str, key: str, values, *, manifest: dict | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows whose `key` is one of `values`, as python objects; the filter runs in Arrow, so
+        only those rows are ever converted (a few thousand customers of a million, on each ingest)."""
         tbl = self.arrow(name, manifest=manifest, columns=columns)
-        df = tbl.to_pandas()
-        for c in df.columns:
-            if c in INT_COLUMNS:
-                df[c] = df[c].astype("Int64")
-            else:
-                df[c] = df[c].astype(object).where(df[c].notna(), None)
-        return df
+        wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
+        return object_frame(tbl.filter(pc.is_in(tbl[key], value_set=wanted)))
 
     # ---- writing --------------------------------------------------------------------------
     @contextmanager
@@ -175,14 +195,22 @@ class Transaction:
         self.command = command
         self.base = store.manifest()
         self.counters = dict(self.base.get("counters", {}))
-        self._ops: list[tuple[str, str, pa.Table]] = []
+        self._ops: list[tuple[str, str, pa.Table, str | None]] = []
 
     def append(self, name: str, df: pd.DataFrame) -> None:
         if len(df):
-            self._ops.append((name, "append", arrow_table(name, df)))
+            self._ops.append((name, "append", arrow_table(name, df), None))
 
     def overwrite(self, name: str, df: pd.DataFrame) -> None:
-        self._ops.append((name, "overwrite", arrow_table(name, df)))
+        self._ops.append((name, "overwrite", arrow_table(name, df), None))
+
+    def upsert(self, name: str, df: pd.DataFrame, key: str) -> None:
+        """Rows of `df` replace the table's rows with the same `key`; every other row is kept.
+
+        Only the changed rows go through pandas -> Arrow; the rest of the table is copied in Arrow.
+        """
+        if len(df):
+            self._ops.append((name, "upsert", arrow_table(name, df), key))
 
     def next_id(self, counter: str, n: int = 1) -> int:
         """Reserve n ids from a counter that only ever grows (ids are never reused)."""
@@ -192,9 +220,12 @@ class Transaction:
 
     def commit(self, info: dict | None = None) -> dict:
         tables = dict(self.base["tables"])
-        for name, mode, tbl in self._ops:
+        for name, mode, tbl, key in self._ops:
             uri = str(self.store.path / name)
             exists = name in tables
+            if mode == "upsert":  # the pinned version is the newest one: recover() rolled back the rest
+                tbl = upserted(self.store.arrow(name, manifest=self.base), tbl, key) if exists else tbl
+                mode = "overwrite"
             write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
                             schema_mode="merge" if exists and mode == "append" else None,
                             configuration=None if exists else TABLE_CONFIG)
