@@ -25,9 +25,17 @@ class DedupeOutput:
 
 
 def dedupe_files(paths: list[str | Path], *, channel: str | None = None, config_file: str | Path | None = None,
-                 encoding: str | None = None, review_low: float = 0.3, review_high: float = 0.9) -> DedupeOutput:
-    """Deduplicate the rows of one or several files."""
+                 encoding: str | None = None, review_low: float = 0.3, review_high: float = 0.9,
+                 engine: str = "local", spark_master: str | None = None) -> DedupeOutput:
+    """Deduplicate the rows of one or several files (`engine="spark"`: normalize, block, score on Spark)."""
     from .match import Matcher, load_settings
+
+    if engine != "local":
+        from .engines import engine_context
+
+        with engine_context(engine, spark_master):
+            return dedupe_files(paths, channel=channel, config_file=config_file, encoding=encoding,
+                                review_low=review_low, review_high=review_high)
 
     config = load_config(config_file, channel)
     originals, normalized = [], []

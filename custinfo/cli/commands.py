@@ -14,6 +14,10 @@ from .output import emit_report, print_frame, print_json
 from .progress import progress_callback
 from .state import STATE, access, event, out
 
+EngineOpt = Annotated[str, typer.Option("--engine", help="where the work runs: local (one process) or spark")]
+SparkMasterOpt = Annotated[Optional[str], typer.Option(
+    "--spark-master", help="Spark master URL for --engine spark (default: $SPARK_MASTER, spark-defaults.conf, local)")]
+
 
 @app.command()
 def ingest(
@@ -26,13 +30,16 @@ def ingest(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="text encoding (default: detect)")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when rows were quarantined")] = False,
     fmt: FormatOpt = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Read exports, normalize, match against the store, merge, commit atomically."""
     from ..ingest.pipeline import ingest as do_ingest
 
     with progress_callback("ingest") as progress:
         res = do_ingest(files, store=Store(store), channel=channel, config_file=config, force=force,
-                        dry_run=dry_run, encoding=encoding, progress=progress)
+                        dry_run=dry_run, encoding=encoding, progress=progress, engine=engine,
+                        spark_master=spark_master)
     for f in res.files:
         for w in f.warnings:
             event("warning", f"{f.file}: {w}", file=f.file, warning=w)
@@ -284,12 +291,15 @@ def dedupe(
     channel: ChannelOpt = None,
     config: ConfigOpt = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="text encoding (default: detect)")] = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """One-off deduplication of a list, no store needed."""
     from ..dedupe import dedupe_files
     from ..report.writers import write_frame
 
-    res = dedupe_files([_stdin_to_file(f) for f in files], channel=channel, config_file=config, encoding=encoding)
+    res = dedupe_files([_stdin_to_file(f) for f in files], channel=channel, config_file=config, encoding=encoding,
+                       engine=engine, spark_master=spark_master)
     write_frame(res.rows, output)
     if golden:
         write_frame(res.golden, golden)

@@ -52,13 +52,20 @@ class IngestResult:
 
 def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, channel: str | None = None,
            config_file: str | Path | None = None, force: bool = False, dry_run: bool = False,
-           encoding: str | None = None, progress: Progress | None = None) -> IngestResult:
+           encoding: str | None = None, progress: Progress | None = None, engine: str = "local",
+           spark_master: str | None = None) -> IngestResult:
     """Ingest export files into the store as one atomic commit.
 
     Every file is read and validated before the store is touched: one bad file stops the whole
     command with nothing written. Files whose content was ingested before are skipped unless
-    `force`.
+    `force`. `engine="spark"` normalizes, blocks and scores on Spark (custinfo/engines/spark).
     """
+    if engine != "local":
+        from ..engines import engine_context
+
+        with engine_context(engine, spark_master):
+            return ingest(paths, store=store, channel=channel, config_file=config_file, force=force,
+                          dry_run=dry_run, encoding=encoding, progress=progress)
     store = store if isinstance(store, Store) else Store(store)
     configs = {}
     for p in paths:

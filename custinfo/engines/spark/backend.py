@@ -1,0 +1,102 @@
+"""`spark_backend()`: the local pipeline, with its heavy steps executed by Spark.
+
+`custinfo ingest` and `custinfo dedupe` stay one code path. Three seams of that path are pointed at
+Spark while the backend is on, so reading the store, model estimation, clustering, folding and the
+commit are the very code the local engine runs (one Delta store format, one manifest per command):
+
+- `normalize_frame` (ingest/prepare.py, ingest/normalize_file.py) -> `normalize_on_spark`;
+- blocking (`block`, match/engine.py and match/incremental.py) -> `spark_block`: the candidate pairs
+  of the settings' rules as Spark joins; the pairs also land in the DuckDB session as table `pairs`;
+- the levels of the candidate pairs (`compute_gammas` on `pairs`, match/engine.py) ->
+  `spark_gammas`: custinfo's comparison SQL per partition of pairs in Spark tasks. Other calls
+  (the random pairs that measure u, rescoring a few pairs while clustering) stay in DuckDB.
+
+The features (`recs`) are built once by the match engine on the driver and shipped to Spark as Arrow.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+from ...match import compare as _compare
+from .blocking import spark_block
+from .compare import feature_columns, spark_gammas
+from .normalize import normalize_on_spark
+from .session import spark_session
+
+_LOCK = threading.Lock()  # the seams are module attributes: one Spark pipeline per process at a time
+
+
+# Pairs tables the match engine scores a few at a time (u's random pairs, rescoring while clustering):
+# shipping them to Spark would cost more than scoring them where they are.
+LOCAL_PAIR_TABLES = frozenset({"upairs_arrow", "rescore_pairs"})
+
+
+class _SparkSeams:
+    """The Spark implementations of the seams, sharing one session."""
+
+    def __init__(self, spark):
+        self.spark = spark
+
+    def normalize(self, df, opts=None):
+        return normalize_on_spark(self.spark, df, opts)
+
+    def _recs(self, con, columns: list[str]):
+        """The engine's feature table `recs` (those of `columns` it has) as a Spark DataFrame."""
+        have = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
+        cols = ["idx", "is_new", "grp"] + [c for c in columns if c in have and c not in ("idx", "is_new", "grp")]
+        tbl = con.sql("SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM recs").to_arrow_table()
+        return self.spark.createDataFrame(tbl)
+
+    def block(self, con, settings, opts):
+        keys = {"name_letters", "name_key"} | {k.column for r in settings.blocking_rules for k in r.on + r.refine}
+        pairs, plan = spark_block(self._recs(con, sorted(keys)), settings, opts)
+        con.register("spark_pairs", pairs.toArrow())
+        con.execute("CREATE OR REPLACE TEMP TABLE pairs AS SELECT * FROM spark_pairs")
+        con.unregister("spark_pairs")
+        pairs.unpersist()
+        return plan
+
+    def compute_gammas(self, con, settings, pairs_table, with_rules=False):
+        local = _ORIGINAL["compute_gammas"]
+        if pairs_table in LOCAL_PAIR_TABLES:
+            return local(con, settings, pairs_table, with_rules)
+        # the pairs are read from the engine's table each time: it may have been filtered or renamed
+        cols = "l, r, " + ("rules" if with_rules else "CAST(0 AS BIGINT) AS rules")
+        tbl = con.sql(f"SELECT {cols} FROM {pairs_table}").to_arrow_table()
+        if tbl.num_rows == 0:
+            return local(con, settings, pairs_table, with_rules)
+        recs = self._recs(con, feature_columns(settings))
+        return spark_gammas(recs, self.spark.createDataFrame(tbl), settings, with_rules)
+
+
+def _targets():
+    from ...ingest import normalize_file, prepare
+    from ...match import engine, incremental
+
+    return [(prepare, "normalize_frame", "normalize"), (normalize_file, "normalize_frame", "normalize"),
+            (engine, "block", "block"), (incremental, "block", "block"),
+            (engine, "compute_gammas", "compute_gammas")]
+
+
+_ORIGINAL = {"compute_gammas": _compare.compute_gammas}
+
+
+@contextmanager
+def spark_backend(master: str | None = None) -> Iterator[object]:
+    """Within the block, ingest/dedupe normalize, block and score on Spark; yields the session."""
+    with _LOCK, spark_session(master) as spark:
+        seams = _SparkSeams(spark)
+        saved = [(mod, name, getattr(mod, name)) for mod, name, _ in _targets()]
+        try:
+            for mod, name, attr in _targets():
+                setattr(mod, name, getattr(seams, attr))
+            yield spark
+        finally:
+            for mod, name, value in saved:
+                setattr(mod, name, value)
+
+
+

@@ -1,0 +1,188 @@
+"""Blocking on Spark: the candidate pairs of the match settings' blocking rules, as Spark joins.
+
+The same rules, keys, giant-block guard and plan as `custinfo.match.blocking` (which does it in
+DuckDB): records sharing every key of a rule are paired; a block over the rule's cap is split by
+its `refine` keys in turn, and a block still too big is paired in a sorted neighbourhood (each
+record with its `window` next by name, then record index). All rules are keyed in one DataFrame
+(`rule`, `k`), so the whole plan is a handful of Spark jobs, not a few per rule.
+"""
+from __future__ import annotations
+
+from functools import reduce
+
+from ...match.blocking import MODES, BlockingOptions
+from ...match.features import LIST_COLUMNS
+from ...match.settings import BlockKey, BlockingRule, MatchSettings
+
+
+def _part(key: BlockKey, column: str | None = None):
+    from pyspark.sql import functions as F
+
+    c = F.col(column or key.column)
+    return F.substring(c, 1, key.prefix) if key.prefix else c
+
+
+def _rule_keys(recs, i: int, rule: BlockingRule, mode: str):
+    """(rule, idx, is_new, grp, k): each record's key for rule `i` (one row per list value)."""
+    from pyspark.sql import functions as F
+
+    parts, listcol = [], None
+    for key in rule.on:
+        if key.column in LIST_COLUMNS:
+            listcol = key.column
+            parts.append(_part(key, "lv"))
+        else:
+            parts.append(_part(key))
+    src = recs.where(F.col(listcol).isNotNull()).withColumn("lv", F.explode(listcol)) if listcol else recs
+    k = parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
+    bk = (src.where(reduce(lambda a, b: a & b, [p.isNotNull() for p in parts]))
+          .select(F.lit(i).alias("rule"), "idx", "is_new", "grp", k.cast("string").alias("k")).distinct())
+    if mode == "incremental":  # only blocks holding a new record can yield pairs
+        bk = bk.join(bk.where("is_new").select("rule", "k").distinct(), ["rule", "k"], "left_semi")
+    return bk
+
+
+def _by_rule(rules, value, default=None):
+    """A column: value(rule) for the row's rule (None where value gives None)."""
+    from pyspark.sql import functions as F
+
+    expr = None
+    for i, r in enumerate(rules):
+        v = value(r)
+        if v is None:
+            continue
+        expr = (F.when(F.col("rule") == i, v) if expr is None else expr.when(F.col("rule") == i, v))
+    if expr is None:
+        return F.lit(default)
+    return expr.otherwise(F.lit(default)) if default is not None else expr
+
+
+def _refine(bk, rules, cap):
+    """Split blocks over the cap by each rule's refine keys in turn; `_kJ`/`_bigJ` keep each stage."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    w = Window.partitionBy("rule", "k")
+    stages = max((len(r.refine) for r in rules), default=0)
+    for j in range(stages):
+        val = _by_rule(rules, lambda r, j=j: _part(r.refine[j]).cast("string") if len(r.refine) > j else None)
+        can = _by_rule(rules, lambda r, j=j: F.lit(True) if len(r.refine) > j else None, False)
+        big = (F.count("*").over(w) > cap) & can
+        bk = (bk.withColumn(f"_big{j}", big).withColumn(f"_k{j}", F.col("k"))
+              .withColumn("k", F.when(F.col(f"_big{j}"), F.concat(F.col("k"), F.lit("|"), F.coalesce(val, F.lit("~"))))
+                          .otherwise(F.col("k"))))
+    return bk, stages
+
+
+def _mode_filter(mode: str):
+    """The pair condition of the blocking mode, over the aliases `a` and `b` (None: every pair)."""
+    from pyspark.sql import functions as F
+
+    if mode == "incremental":
+        return F.col("a.is_new") | F.col("b.is_new")
+    if mode == "link":
+        return F.col("a.grp") != F.col("b.grp")
+    return None
+
+
+def _joined(a, b, cond, mode: str):
+    j = a.join(b, cond)
+    extra = _mode_filter(mode)
+    return j.where(extra) if extra is not None else j
+
+
+def _small_pairs(bk, mode: str):
+    """Every pair inside each block within the cap."""
+    from pyspark.sql import functions as F
+
+    s = bk.where(~F.col("big")).select("rule", "k", "idx", "is_new", "grp")
+    cond = ((F.col("a.rule") == F.col("b.rule")) & (F.col("a.k") == F.col("b.k"))
+            & (F.col("a.idx") < F.col("b.idx")))
+    j = _joined(s.alias("a"), s.alias("b"), cond, mode)
+    return j.select(F.col("a.idx").alias("l"), F.col("b.idx").alias("r"), F.col("a.rule").alias("rule"))
+
+
+def _window_pairs(bk, recs, sort_col: str, window: int, mode: str):
+    """Pairs of the blocks still too big: each record with the next `window` in name order (an
+    equi-join on rank + offset, so a giant block costs window x its size, not its square)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    big = bk.where(F.col("big")).select("rule", "k", "idx", "is_new", "grp")
+    order = [F.col("idx").asc()]
+    if sort_col:
+        big = big.join(recs.select("idx", F.col(sort_col).alias("_s")), "idx")
+        order = [F.col("_s").asc_nulls_last(), *order]  # DuckDB sorts NULLs last
+    ranked = big.withColumn("rn", F.row_number().over(Window.partitionBy("rule", "k").orderBy(*order)))
+    ahead = (ranked.withColumn("_off", F.explode(F.sequence(F.lit(1), F.lit(window))))
+             .withColumn("rn2", F.col("rn") + F.col("_off")))
+    cond = ((F.col("a.rule") == F.col("b.rule")) & (F.col("a.k") == F.col("b.k"))
+            & (F.col("a.rn2") == F.col("b.rn")))
+    j = _joined(ahead.alias("a"), ranked.alias("b"), cond, mode).where(F.col("a.idx") != F.col("b.idx"))
+    return j.select(F.least("a.idx", "b.idx").alias("l"), F.greatest("a.idx", "b.idx").alias("r"),
+                    F.col("a.rule").alias("rule"))
+
+
+def _keys(recs, settings: MatchSettings, opts: BlockingOptions):
+    """All rules' keys after refinement, with the final block size `n` and `big`; and the stages."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rules = settings.blocking_rules
+    bk = reduce(lambda x, y: x.unionByName(y), [_rule_keys(recs, i, r, opts.mode) for i, r in enumerate(rules)])
+    refcols = sorted({k.column for r in rules for k in r.refine})
+    if refcols:
+        bk = bk.join(recs.select("idx", *refcols), "idx")
+    cap = _by_rule(rules, lambda r: F.lit(r.max_block_size or opts.max_block_size))
+    bk, stages = _refine(bk.withColumn("cap", cap), rules, F.col("cap"))
+    bk = bk.withColumn("n", F.count("*").over(Window.partitionBy("rule", "k")))
+    return bk.withColumn("big", F.col("n") > F.col("cap")), stages
+
+
+def _block_stats(bk, stages: int) -> dict[int, dict]:
+    """Per rule: blocks, largest block, capped blocks and refined blocks, as the DuckDB plan counts them."""
+    from pyspark.sql import functions as F
+
+    refined = [F.countDistinct(F.when(F.col(f"_big{j}"), F.col(f"_k{j}"))) for j in range(stages)]
+    agg = bk.groupBy("rule").agg(
+        F.countDistinct("k").alias("blocks"), F.max("n").alias("largest_block"),
+        F.countDistinct(F.when(F.col("big"), F.col("k"))).alias("capped_blocks"),
+        (reduce(lambda a, b: a + b, refined) if refined else F.lit(0)).alias("refined_blocks"))
+    return {r["rule"]: r.asDict() for r in agg.collect()}
+
+
+def spark_block(recs, settings: MatchSettings, opts: BlockingOptions):
+    """Candidate pairs (l, r, rules, first_rule) of the Spark DataFrame `recs`, and the plan.
+
+    `recs` holds the feature table the DuckDB engine builds (idx, is_new, grp, keys...); the pairs
+    come back as a cached Spark DataFrame, the plan as `custinfo.match.blocking.block` returns it.
+    """
+    from pyspark.sql import functions as F
+
+    if opts.mode not in MODES:
+        raise ValueError(f"unknown blocking mode {opts.mode!r}")
+    rules = settings.blocking_rules
+    sort_col = "name_letters" if "name_letters" in recs.columns else ("name_key" if "name_key" in recs.columns else "")
+    bk, stages = _keys(recs, settings, opts)
+    bk = bk.cache()
+    stats = _block_stats(bk, stages)
+    kept = bk.where(F.col("n") > 1)
+    cand = _small_pairs(kept, opts.mode).unionByName(_window_pairs(kept, recs, sort_col, opts.window, opts.mode))
+    cand = cand.cache()
+    per_rule = dict(cand.groupBy("rule").count().collect())
+    pairs = cand.groupBy("l", "r").agg(
+        F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rule))").alias("rules"), F.min("rule").alias("first_rule"))
+    pairs = pairs.select(F.col("l").cast("int"), F.col("r").cast("int"), "rules",
+                         F.col("first_rule").cast("short")).cache()
+    new = dict(pairs.groupBy("first_rule").count().collect())
+    cand.unpersist()
+    bk.unpersist()
+    plan = []
+    for i, rule in enumerate(rules):
+        st = stats.get(i, {})
+        plan.append({"rule": rule.name, "on": [str(k) for k in rule.on], "refine": [str(k) for k in rule.refine],
+                     "refined_blocks": int(st.get("refined_blocks") or 0), "blocks": int(st.get("blocks") or 0),
+                     "largest_block": int(st.get("largest_block") or 0),
+                     "capped_blocks": int(st.get("capped_blocks") or 0), "pairs": int(per_rule.get(i, 0)),
+                     "new_pairs": int(new.get(i, 0))})
+    return pairs, plan
