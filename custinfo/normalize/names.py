@@ -62,6 +62,8 @@ def clean_name(text: object) -> tuple[str | None, str | None]:
     if m and len(s) > m.end():
         _note(hint, m.group(1))
         s = s[m.end():]
+    elif m or s.rstrip(". ").lower() in _LATIN_TITLES:  # only "Mr.": the gender, not the name
+        return None, _LATIN_TITLES.get(s.split()[-1].rstrip(".").lower())
     if has_cjk(s):
         s = drop_cjk_spaces(s)
         m = _CN_SUFFIX.search(s)
