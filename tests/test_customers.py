@@ -1,7 +1,12 @@
 """Golden records across ingests: stable ids, redirects after merges, decisions that persist,
 history of changed values, and the commands people use to look at one customer."""
+import dataclasses
+
 import pandas as pd
 import pytest
+
+import custinfo.ingest.pipeline as pipeline
+import custinfo.match as match
 
 from custinfo.errors import CustinfoError
 from custinfo.ingest.pipeline import ingest
@@ -48,6 +53,63 @@ def test_unrelated_ingest_changes_no_id(store, tmp_path):
     assert all(after.set_index("record_id").loc[k, "customer_id"] == v for k, v in ids.items())
     new = after[after["name"] == "赵六"]["customer_id"].iloc[0]
     assert new not in ids.values()  # never reused
+
+
+@pytest.fixture()
+def fold_results(monkeypatch):
+    """Every FoldResult the ingests of a test produce."""
+    out, real = [], pipeline.fold
+
+    def spy(*a, **kw):
+        out.append(real(*a, **kw))
+        return out[-1]
+    monkeypatch.setattr(pipeline, "fold", spy)
+    return out
+
+
+def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fold_results):
+    before = Store(store).frame("customers").set_index("customer_id")
+    ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=store)
+    new = cid_of(store, "赵六").pop()
+    assert fold_results[-1].changed_customers == {new}
+    after = Store(store).frame("customers").set_index("customer_id")
+    assert after.loc[before.index, "updated_at"].equals(before["updated_at"])
+
+
+def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(tmp_path, monkeypatch, fold_results):
+    # a customer merged under looser settings: one phone, two different people
+    real = match.load_settings
+    monkeypatch.setattr(match, "load_settings", lambda *a, **kw: dataclasses.replace(
+        real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()))
+    s = tmp_path / "store"
+    ingest([csv(tmp_path / "a.csv", "姓名,手机,邮箱", "张伟,13800138000,zw@example.com", "张伟,13800138000,",
+                "李娜,13800138000,ln@example.com")], store=s, channel="web_form")
+    (cid,) = cid_of(s, "张伟") | cid_of(s, "李娜")
+    monkeypatch.setattr(match, "load_settings", real)
+    ingest([csv(tmp_path / "b.csv", "客户姓名,来电号码", "張偉,13800138000")], store=s, channel="call_center")
+    assert cid_of(s, "张伟") == {cid}  # the larger part keeps the id
+    (other,) = cid_of(s, "李娜")
+    assert other != cid
+    for c in (cid, other):
+        h = customer_history(Store(s), c)
+        moved = h[h["reason"] == "split by new evidence"]
+        assert list(zip(moved["old_value"], moved["new_value"], strict=True)) == [(cid, other)]
+    assert {cid, other} <= fold_results[-1].changed_customers
+    assert verify_store(Store(s))["problems"] == []
+
+
+def test_new_record_joining_two_customers_merges_them_into_the_oldest_and_redirects(tmp_path):
+    s = tmp_path / "store"
+    ingest([csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000")], store=s, channel="web_form")
+    ingest([csv(tmp_path / "b.csv", "姓名,邮箱", "张伟,zw@example.com")], store=s, channel="crm")
+    (old,), (young,) = (set(export_frame(Store(s), "records").query(f"source_file == '{f}'")["customer_id"])
+                        for f in ("a.csv", "b.csv"))
+    assert old < young
+    ingest([csv(tmp_path / "c.csv", "姓名,手机,邮箱", "张伟,13800138000,zw@example.com")], store=s)
+    assert set(export_frame(Store(s), "records")["customer_id"]) == {old}
+    shown = show_customer(Store(s), young)
+    assert shown["customer_id"] == old and shown["redirected_from"] == young
+    assert verify_store(Store(s))["problems"] == []
 
 
 def test_evidence_joining_two_customers_merges_and_redirects(store, tmp_path):

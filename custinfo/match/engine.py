@@ -21,9 +21,19 @@ from .cluster import Clustering, UnionFind, cluster
 from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
-from .incremental import incremental_records
+from .incremental import (
+    RESOLVE_ALL_UP_TO,
+    build_features,
+    build_keys,
+    canonical_ranks,
+    incremental_records,
+    pair_ends,
+    pairs_touching,
+    u_pool,
+    whole_customers,
+)
 from .model import MatchModel
-from .results import DedupeResult, IncrementalResult, ScoredPairs
+from .results import DedupeResult, IncrementalResult, ResolveResult, ScoredPairs
 from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
 from .settings import MatchSettings, load_settings
 
@@ -89,10 +99,13 @@ class Matcher:
         con: duckdb.DuckDBPyConnection,
         frames: list[tuple[pd.DataFrame, bool, np.ndarray]],
         columns: list[str],
+        ranks: list[np.ndarray] | None = None,
     ) -> np.ndarray:
-        """Table `src` (idx, is_new, grp, input columns) of all frames; return record ids by index."""
+        """Table `src` (idx, is_new, grp, input columns) of all frames; return record ids by index.
+
+        Records are numbered in frame order, or by `ranks` (one array of indexes per frame) when given."""
         parts, ids, offset = [], [], 0
-        for df, is_new, grp in frames:
+        for k, (df, is_new, grp) in enumerate(frames):
             if "record_id" not in df.columns:
                 raise InputError(
                     "records need a `record_id` column",
@@ -101,8 +114,9 @@ class Matcher:
                 )
             n = len(df)
             ids.append(df["record_id"].astype(str).to_numpy(dtype=object))
+            idx = np.arange(offset, offset + n) if ranks is None else ranks[k]
             cols = {
-                "idx": pa.array(np.arange(offset, offset + n, dtype=np.int32)),
+                "idx": pa.array(np.asarray(idx, dtype=np.int32)),
                 "is_new": pa.array(np.full(n, is_new)),
                 "grp": pa.array(np.asarray(grp, dtype=np.int32)),
             }
@@ -110,6 +124,10 @@ class Matcher:
             parts.append(pa.table(cols))
             offset += n
         all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
+        if ranks is not None and len(all_ids):
+            by_rank = np.empty(len(all_ids), dtype=object)
+            by_rank[np.concatenate(ranks)] = all_ids
+            all_ids = by_rank
         dup = pd.Index(all_ids)
         if not dup.is_unique:
             shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
@@ -131,6 +149,7 @@ class Matcher:
         pool: np.ndarray | None = None,
         n_all: int | None = None,
         u_pairs: int | None = None,
+        table: str = "pairs",
     ) -> tuple[Gammas, np.ndarray, np.ndarray, MatchModel, float]:
         """Levels, link weights and consistency weights of the candidate pairs, with u (and the prior)
         fitted to this data; `n_all` records in all (when only some were loaded)."""
@@ -138,7 +157,7 @@ class Matcher:
         model, trained = self._base_model()
         if s.estimate_u and not trained:
             model = estimate_u(con, s, model, n, groups, max_pairs=u_pairs, pool=pool)
-        gam = compute_gammas(con, s, "pairs")
+        gam = compute_gammas(con, s, table)
         bf = bayes_factor_weights(gam, s, model)
         lam = min(model.matches_per_record / max((n_all or n) - 1, 1), 0.5)
         if s.estimate_prior and not trained:
@@ -191,7 +210,7 @@ class Matcher:
         return node_of, (ca[~same], cb[~same]), conflicts
 
     def _cluster(
-        self, con, gam: Gammas, w: np.ndarray, c: np.ndarray, node_of: np.ndarray, cannot, model, prior
+        self, con, gam: Gammas, w, c, node_of: np.ndarray, cannot, model, prior, rescore=None
     ) -> Clustering:
         s = self.settings
         return cluster(
@@ -205,7 +224,7 @@ class Matcher:
             consistency=s.consistency,
             cannot=cannot,
             max_nodes=s.max_component,
-            rescore=self._rescorer(con, model, prior),
+            rescore=rescore or self._rescorer(con, model, prior),
         )
 
     # -- public API -----------------------------------------------------------------------------
@@ -299,6 +318,139 @@ class Matcher:
             assign, group_customers, plan, ScoredPairs(ids, gam, w, s, cl.label), stats, conflicts
         )
 
+    def resolve(
+        self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(), cannot_link=()
+    ) -> ResolveResult:
+        """Re-cluster the neighbourhood of a batch from scratch, as if all records had come at once.
+
+        The neighbourhood is the new records, every record of the existing customers they have a
+        candidate pair with, and every record of the customers those are linked to (one step further).
+        Pairs come from blocking all records; u, term frequencies and shared values are measured over all
+        records; records are numbered in an order that does not depend on the ingest order. Existing
+        customers may come out split or merged: see `ResolveResult` and merge/fold.py.
+        """
+        s = self.settings
+        if "customer_id" not in existing_df.columns:
+            raise InputError("existing records need a `customer_id` column", key="customer_id")
+        cust = existing_df["customer_id"].astype(str).to_numpy(dtype=object)
+        codes = pd.factorize(cust)[0].astype(np.int32)
+        nn, ne = len(new_df), len(existing_df)
+        ranks = canonical_ranks([new_df, existing_df])
+        grp = np.empty(nn + ne, dtype=np.int64)
+        grp[ranks[0]], grp[ranks[1]] = -1, codes
+        con = self._connect()
+        try:
+            frames = [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)]
+            ids = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0], ranks=ranks)
+            plan, t, gam, w, c, model, prior = self._neighbourhood(con, np.sort(ranks[0]), grp)
+            node_of, cannot, conflicts = self._nodes(ids[t], np.arange(len(t)), must_link, cannot_link)
+            rescore = self._rescorer(con, model, prior)
+            cl = self._cluster(
+                con, gam, w, c, node_of, cannot, model, prior, rescore=lambda a, b: rescore(t[a], t[b])
+            )
+            read = con.sql("SELECT count(*) FROM recs_feat").fetchall()[0][0]
+        finally:
+            con.close()
+        old = np.full(nn + ne, None, dtype=object)
+        old[ranks[1]] = cust
+        clusters = pd.DataFrame(
+            {
+                "record_id": ids[t],
+                "group": pd.factorize(cl.label)[0].astype(int),
+                "match_score": _match_scores(cl, gam, w, node_of),
+                "customer_id": old[t],
+            }
+        )
+        stats = {
+            "new_records": nn,
+            "existing_records": ne,
+            "resolved_records": len(t),
+            "records_with_features": int(read),
+            "pairs": len(gam),
+            "prior_weight": prior,
+            **cl.stats,
+            "groups": int(clusters["group"].nunique()),
+        }
+        scored = ScoredPairs(ids[t], gam, w, s, cl.label)
+        return ResolveResult(clusters, plan, scored, stats, conflicts)
+
+    def _neighbourhood(self, con: duckdb.DuckDBPyConnection, new_idx: np.ndarray, grp: np.ndarray):
+        """Records to re-cluster (sorted indexes) and their scored pairs, renumbered 0..len-1."""
+        s = self.settings
+        n = len(grp)
+        build_keys(con, s)
+        if n <= RESOLVE_ALL_UP_TO:  # small enough to re-decide everyone with today's parameters
+            t0 = near = np.arange(n)
+            plan = pairs_touching(con, s, t0, "pairs_b")
+        else:
+            plan = pairs_touching(con, s, new_idx, "pairs_a")
+            t0 = whole_customers(np.union1d(new_idx, pair_ends(con, "pairs_a")), grp)
+            pairs_touching(con, s, t0, "pairs_b")  # existing customers met: look one step further
+            con.execute("DROP TABLE pairs_a")
+            near = whole_customers(np.union1d(t0, pair_ends(con, "pairs_b")), grp)
+        pool = u_pool(n, s.seed)
+        build_features(con, s, np.union1d(near, pool))
+        gam, w, c, model, prior = self._score_hood(con, n, pool)
+        on_t0 = np.zeros(n, dtype=bool)
+        on_t0[t0] = True
+        keep = on_t0[gam.left] | on_t0[gam.right]
+        gam, w, c = gam.take(keep), w[keep], c[keep]
+        strong = w >= weight_of(s.threshold)
+        t = whole_customers(np.union1d(t0, np.r_[gam.left[strong], gam.right[strong]]), grp)
+        inside = np.zeros(n, dtype=bool)
+        inside[t] = True
+        keep = inside[gam.left] & inside[gam.right]
+        gam, w, c = gam.take(keep), w[keep], c[keep]
+        extra = t[~on_t0[t]]
+        if len(extra):  # pairs among the customers joined in the last step
+            g2, w2, c2 = self._pairs_among(con, extra, model, prior)
+            gam, w, c = _concat_gammas(gam, g2), np.r_[w, w2], np.r_[c, c2]
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[t] = np.arange(len(t))
+        gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
+        return plan, t, gam, w, c, model, prior
+
+    def _score_hood(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray):
+        """Levels and weights of the pairs in `pairs_b` and of the pairs among the records of `pool`.
+
+        u is measured on random pairs of the pool and the prior on the candidate pairs among it: the pool
+        is a sample of all records (every record up to U_SAMPLE), never the batch, so the parameters do
+        not depend on which records came in which batch."""
+        s = self.settings
+        if len(pool) == n:  # pairs_b holds every pair
+            con.execute("ALTER TABLE pairs_b RENAME TO pairs_s")
+        else:
+            pairs_touching(con, s, pool, "pairs_p")
+            con.execute("CREATE OR REPLACE VIEW recs AS SELECT * FROM recs_feat")
+            con.execute("""CREATE TEMP TABLE pairs_s AS SELECT * FROM pairs_b UNION SELECT * FROM pairs_p
+                WHERE l IN (SELECT idx FROM seed_idx) AND r IN (SELECT idx FROM seed_idx)""")
+        model, trained = self._base_model()
+        if s.estimate_u and not trained:
+            model = estimate_u(con, s, model, n, max_pairs=max(s.u_max_pairs // 4, 1), pool=pool)
+        gam = compute_gammas(con, s, "pairs_s")
+        bf = bayes_factor_weights(gam, s, model)
+        lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
+        if s.estimate_prior and not trained:
+            in_pool = np.zeros(n, dtype=bool)
+            in_pool[pool] = True
+            k = len(pool)
+            both = in_pool[gam.left] & in_pool[gam.right]
+            lam = estimate_prior(bf[both], k * (k - 1) / 2, lam, pseudo_pairs=s.u_pseudo_pairs)
+        prior = math.log2(lam / (1 - lam))
+        w, c = apply_rules(gam, bf + np.float32(prior), s, model, prior)
+        return gam, w, c, model, prior
+
+    def _pairs_among(self, con: duckdb.DuckDBPyConnection, idx: np.ndarray, model: MatchModel, prior: float):
+        """Scored candidate pairs with both records in `idx` (blocked over all records)."""
+        s = self.settings
+        pairs_touching(con, s, idx, "pairs_c")
+        con.execute("CREATE OR REPLACE VIEW recs AS SELECT * FROM recs_feat")
+        con.execute("""CREATE TEMP TABLE pairs_cc AS SELECT * FROM pairs_c
+            WHERE l IN (SELECT idx FROM seed_idx) AND r IN (SELECT idx FROM seed_idx)""")
+        gam = compute_gammas(con, s, "pairs_cc")
+        w, c = apply_rules(gam, bayes_factor_weights(gam, s, model) + np.float32(prior), s, model, prior)
+        return gam, w, c
+
     def train(self, df: pd.DataFrame) -> MatchModel:
         """Estimate u on random pairs and m by EM on the candidate pairs of `df`; no labels needed."""
         s = self.settings
@@ -341,6 +493,15 @@ class Matcher:
         from .explain import explain_pair
 
         return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
+
+
+def _concat_gammas(a: Gammas, b: Gammas) -> Gammas:
+    return Gammas(
+        np.r_[a.left, b.left],
+        np.r_[a.right, b.right],
+        np.concatenate([a.g, b.g]),
+        {k: np.r_[v, b.tf[k]] for k, v in a.tf.items()},
+    )
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:

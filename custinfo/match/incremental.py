@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from .blocking import BlockingOptions, block
@@ -20,6 +21,10 @@ from .features import build_records
 from .settings import MatchSettings
 
 U_SAMPLE = 50_000  # existing records sampled for measuring u
+# Up to this many records (stored and new), an ingest re-clusters every record: u, the prior and the
+# statistics move with each batch, and only re-deciding everyone makes the customers the same whatever
+# the order of the batches. Above it, only the neighbourhood of the batch is re-clustered.
+RESOLVE_ALL_UP_TO = U_SAMPLE
 
 
 def key_columns(settings: MatchSettings) -> set[str]:
@@ -72,3 +77,101 @@ def incremental_records(
     con.unregister("src")
     pool = np.r_[np.arange(n_new), n_new + np.sort(sample)]
     return plan, pool
+
+
+# -- re-resolving the neighbourhood of a batch (Matcher.resolve) ---------------------------------------
+
+
+def canonical_ranks(frames: list[pd.DataFrame]) -> list[np.ndarray]:
+    """Rank of every record of the frames (taken together) in an order that does not depend on the order
+    the records were ingested in: by source file, then record id (the rows of one file arrive in one
+    batch, numbered in file order), or by record id alone when there is no `source_file`.
+
+    Record indexes follow this order, so that sampling, windows in big blocks and ties in clustering
+    come out the same whichever batch a record came in."""
+    ids = [df["record_id"].astype(str).to_numpy(dtype=object) for df in frames]
+    files = [
+        df["source_file"].fillna("").astype(str).to_numpy(dtype=object)
+        if "source_file" in df.columns
+        else np.full(len(df), "", dtype=object)
+        for df in frames
+    ]
+    key = pd.DataFrame({"f": np.concatenate(files), "r": np.concatenate(ids)}) if frames else pd.DataFrame()
+    order = key.sort_values(["f", "r"], kind="stable").index.to_numpy() if len(key) else np.empty(0, int)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.split(rank, np.cumsum([len(df) for df in frames])[:-1])
+
+
+def build_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings) -> None:
+    """Table `recs_keys` from `src`: every record's blocking keys and what shared-value statistics read."""
+    s = settings
+    build_records(
+        con,
+        "src",
+        key_columns(s),
+        set(),
+        mobile_pattern=s.mobile_pattern,
+        shared_min_names=s.shared_min_names,
+    )
+    con.execute("ALTER TABLE recs RENAME TO recs_keys")
+
+
+def pairs_touching(
+    con: duckdb.DuckDBPyConnection, settings: MatchSettings, seed: np.ndarray, name: str
+) -> list[dict]:
+    """Table `name(l, r, rules, first_rule)`: candidate pairs with a record of `seed`, blocked over all
+    records (blocks and their windows are those of blocking everything at once, restricted to these pairs)."""
+    s = settings
+    con.register("seed_arrow", pa.table({"idx": np.asarray(seed, dtype=np.int32)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE seed_idx AS SELECT idx FROM seed_arrow")
+    con.unregister("seed_arrow")
+    con.execute("DROP VIEW IF EXISTS recs")
+    con.execute("""CREATE VIEW recs AS SELECT * REPLACE (idx IN (SELECT idx FROM seed_idx) AS is_new)
+        FROM recs_keys""")
+    plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
+    con.execute("DROP VIEW recs")
+    con.execute(f"ALTER TABLE pairs RENAME TO {name}")
+    return plan
+
+
+def pair_ends(con: duckdb.DuckDBPyConnection, table: str) -> np.ndarray:
+    """Every record index appearing in a pairs table."""
+    q = f"SELECT l AS i FROM {table} UNION SELECT r FROM {table}"
+    return con.sql(q).fetchnumpy()["i"].astype(np.int64)
+
+
+def whole_customers(idx: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """`idx` plus every record of the customers (grp >= 0) those records belong to, sorted."""
+    customers = np.unique(grp[idx])
+    customers = customers[customers >= 0]
+    return np.union1d(idx, np.flatnonzero(np.isin(grp, customers)))
+
+
+def u_pool(n: int, seed: int) -> np.ndarray:
+    """Records whose random pairs measure u: a seeded sample of all records (stored and new), sorted."""
+    if n <= U_SAMPLE:
+        return np.arange(n, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n, size=U_SAMPLE, replace=False))
+
+
+def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep: np.ndarray) -> None:
+    """Table `recs_feat`: full features of the records `keep`, statistics counted over all records."""
+    s = settings
+    con.register("keep_idx", pa.table({"idx": np.asarray(keep, dtype=np.int32)}))
+    con.execute("CREATE TEMP TABLE src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
+    con.unregister("keep_idx")
+    con.execute("DROP VIEW IF EXISTS recs")
+    build_records(
+        con,
+        "src_part",
+        s.columns,
+        tf_columns(s),
+        mobile_pattern=s.mobile_pattern,
+        shared_min_names=s.shared_min_names,
+        tf_source="src",
+        stats_source="recs_keys",
+    )
+    con.execute("DROP TABLE src_part")
+    con.execute("ALTER TABLE recs RENAME TO recs_feat")
+    con.execute("CREATE VIEW recs AS SELECT * FROM recs_feat")

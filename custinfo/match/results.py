@@ -95,3 +95,26 @@ class IncrementalResult:
         return self.scored.between(lo, hi).sort_values(
             "match_probability", ascending=False, ignore_index=True
         )
+
+
+@dataclass
+class ResolveResult:
+    """The neighbourhood of a batch re-clustered: every record in it (new ones and the existing records
+    re-decided with them) with its group and the customer it belonged to before (None for new records).
+    Existing records outside `clusters` keep their customer."""
+
+    clusters: pd.DataFrame  # record_id, group, match_score, customer_id (before; None = new record)
+    plan: list[dict]
+    scored: ScoredPairs
+    stats: dict = field(default_factory=dict)
+    conflicts: list[dict] = field(default_factory=list)
+
+    def uncertain(self, low: float | None = None, high: float | None = None) -> pd.DataFrame:
+        """Uncertain pairs with at least one new record (pairs among existing records were offered before)."""
+        lo = self.scored.settings.review_low if low is None else low
+        hi = self.scored.settings.review_high if high is None else high
+        p = probability(self.scored.weight.astype(np.float64))
+        new = self.clusters["customer_id"].isna().to_numpy()
+        gam = self.scored.gam
+        mask = (p >= lo) & (p <= hi) & (new[gam.left] | new[gam.right])
+        return self.scored.frame(mask).sort_values("match_probability", ascending=False, ignore_index=True)

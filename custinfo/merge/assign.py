@@ -35,13 +35,13 @@ def load_model(store_path):
 
 def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config,
            store_path=None) -> Assignment:
-    """Group the new records and say which existing customers each group joins."""
+    """Re-cluster the new records with the existing customers they meet; say where every record goes."""
     from ..match import Matcher, load_settings
 
     must, cannot = decision_pairs(decisions)
     matcher = Matcher(load_settings(), model=load_model(store_path))
-    res = matcher.match_incremental(new, existing, must_link=must, cannot_link=cannot)
-    group = res.assign.set_index("record_id")["group"]
-    score = res.assign.set_index("record_id")["match_score"]
+    res = matcher.resolve(new, existing, must_link=must, cannot_link=cannot)
+    cl = res.clusters.set_index("record_id")
     review = res.uncertain()[["record_id_l", "record_id_r", "match_probability"]]
-    return Assignment(group=group, group_customers=res.group_customers, score=score, review=review)
+    return Assignment(group=cl["group"], before=cl["customer_id"].dropna(), score=cl["match_score"],
+                      review=review)

@@ -1,10 +1,14 @@
 """Fold a batch of new records into the known customers.
 
-The matcher says, for each group of new records, which existing customers it joins. From that:
-- a group joining no customer becomes a new customer with a fresh, never reused id;
-- a group joining one customer keeps that customer's id (ids are stable);
-- a group joining several customers merges them: the oldest id survives, the others are marked
-  `merged` and redirect to it (recorded in `redirects`, found by `custinfo show OLD_ID`).
+The matcher re-clusters the neighbourhood of the batch (the new records and the existing customers
+they meet) from scratch and says, for every record in it, its group and the customer it belonged to.
+The groups are reconciled with the existing ids:
+- each existing customer's *home* is the group holding its largest part (ties: the part with its
+  oldest record); a group that is home to customers keeps the oldest of their ids (ids are stable),
+  the others are marked `merged` and redirect to it (`redirects`, found by `custinfo show OLD_ID`);
+- a group that is home to nobody gets a fresh, never reused id: a new customer, or, when it holds
+  existing records, a part split off its customer by new evidence (written to `history`);
+- a group with the same records as before is left alone, so an unrelated ingest changes no one.
 Golden records are recomputed only for the customers that changed, and every changed golden value
 is written to `history` with the record that caused it.
 """
@@ -17,15 +21,27 @@ import pandas as pd
 from ..store.tables import GOLDEN_FIELDS
 from .survivorship import golden_records
 
+SPLIT_REASON = "split by new evidence"
+
 
 @dataclass
 class Assignment:
-    """Matcher output: new record -> group, and the existing customers each group joins."""
+    """Matcher output for the re-clustered neighbourhood of a batch."""
 
-    group: pd.Series  # index record_id -> group label
-    group_customers: dict  # group label -> list of existing customer ids
+    group: pd.Series  # index record_id -> group label, for the new records and the existing ones re-decided
+    before: pd.Series  # index record_id -> customer id before this batch (existing records of `group` only)
     score: pd.Series | None = None  # index record_id -> match score
     review: pd.DataFrame | None = None  # uncertain pairs: record_id_l, record_id_r, match_probability
+
+    @property
+    def group_customers(self) -> dict:
+        """Group -> the existing customers with records in it; together, every customer the batch touches
+        (only their rows of membership and customers can change)."""
+        grp = self.group.reindex(self.before.index)
+        out = {g: [] for g in pd.unique(self.group.to_numpy())}
+        for g, cids in pd.Series(self.before.to_numpy(), index=grp.to_numpy()).groupby(level=0):
+            out[g] = sorted(set(cids))
+        return out
 
 
 @dataclass
@@ -44,57 +60,108 @@ def format_customer_id(n: int) -> str:
     return f"C{n:08d}"
 
 
+@dataclass
+class Reconciled:
+    """Where the groups of an assignment go."""
+
+    records: pd.DataFrame  # record_id, group, before (None for new), customer_id (after)
+    merged: dict  # customer id that stops existing -> the id that absorbs it
+    changed: set  # ids of the groups whose members changed
+    fresh_new: int = 0  # fresh ids of groups made of new records only
+    fresh_split: int = 0  # fresh ids of groups split off existing customers
+
+
+def reconcile(assignment: Assignment, old_sizes: pd.Series, next_id) -> Reconciled:
+    """Give every group an id; `old_sizes` counts each customer's records before the batch."""
+    res = pd.DataFrame({"record_id": assignment.group.index, "group": assignment.group.to_numpy()})
+    res["before"] = res["record_id"].map(assignment.before)
+    ex = res.dropna(subset=["before"])
+    parts = ex.groupby(["before", "group"])["record_id"].agg(["size", "min"]).reset_index()
+    parts = parts.sort_values(["before", "size", "min"], ascending=[True, False, True], kind="stable")
+    homes = parts.drop_duplicates("before")
+    target, merged = {}, {}
+    for g, cids in homes.groupby("group")["before"]:
+        keep, *gone = sorted(cids)
+        target[g] = keep
+        merged.update(dict.fromkeys(gone, keep))
+    groups = pd.unique(res["group"])
+    fresh = [g for g in groups if g not in target]
+    first = next_id(len(fresh)) if fresh else 0
+    target.update({g: format_customer_id(first + i) for i, g in enumerate(fresh)})
+    res["customer_id"] = res["group"].map(target)
+    split = set(ex["group"]) & set(fresh)
+    return Reconciled(res, merged, _changed_groups(res, old_sizes), len(fresh) - len(split), len(split))
+
+
+def _changed_groups(res: pd.DataFrame, old_sizes: pd.Series) -> set:
+    """Ids of the groups that are not exactly an existing customer's records as they were."""
+    per = res.assign(same=res["before"] == res["customer_id"]).groupby("group").agg(
+        n=("record_id", "size"), same=("same", "sum"), id=("customer_id", "first"))
+    old_n = per["id"].map(old_sizes).fillna(-1)
+    same = (per["same"] == per["n"]) & (old_n == per["n"])
+    return set(per.loc[~same, "id"])
+
+
 def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, customers: pd.DataFrame,
          assignment: Assignment, *, next_id, now: str, batch_id: str, trust: dict,
          survivorship: dict | None = None) -> FoldResult:
     """Apply `assignment`; `next_id(n)` reserves n customer numbers; `existing` carries customer_id."""
-    groups = pd.unique(assignment.group.values)
-    target, redirects, merged = {}, [], {}
-    fresh = [g for g in groups if not assignment.group_customers.get(g)]
-    first = next_id(len(fresh)) if fresh else 0
-    for i, g in enumerate(fresh):
-        target[g] = format_customer_id(first + i)
-    for g in groups:
-        cids = sorted(set(assignment.group_customers.get(g) or []))
-        if not cids:
-            continue
-        target[g] = cids[0]
-        for old in cids[1:]:
-            merged[old] = cids[0]
-            redirects.append({"old_id": old, "new_id": cids[0], "at": now, "batch_id": batch_id,
-                              "reason": "new records linked both customers"})
-    new_members = pd.DataFrame({"record_id": assignment.group.index,
-                                "customer_id": assignment.group.map(target).values})
+    resolved = set(assignment.before.index)
+    touched = membership["customer_id"].isin(set(assignment.before))
+    old_sizes = membership.loc[touched, "customer_id"].value_counts()
+    rec = reconcile(assignment, old_sizes, next_id)
+    r = rec.records
+    moved = r[r["before"].notna() & (r["before"] != r["customer_id"])].set_index("record_id")["customer_id"]
     members = membership.copy()
-    if merged:
-        members["customer_id"] = members["customer_id"].replace(merged)
+    hit = members["record_id"].isin(moved.index)
+    members.loc[hit, "customer_id"] = members.loc[hit, "record_id"].map(moved)
+    if rec.merged:  # records outside the neighbourhood cannot belong to a merged customer, but be safe
+        members["customer_id"] = members["customer_id"].replace(rec.merged)
+    new_members = r.loc[r["before"].isna(), ["record_id", "customer_id"]]
     members = pd.concat([members, new_members], ignore_index=True)
 
-    affected = set(new_members["customer_id"]) | set(merged.values())
-    if "customer_id" in existing.columns:  # only the records of customers that change are re-folded
-        existing = existing[existing["customer_id"].isin(affected | set(merged))]
+    affected = rec.changed - set(rec.merged)
+    existing = existing[existing["record_id"].isin(resolved)] if "record_id" in existing.columns else existing
     recs = pd.concat([existing.drop(columns=["customer_id"], errors="ignore"), new], ignore_index=True)
-    customers_out, history = regolden(recs, members, customers, affected, merged, now=now, batch_id=batch_id,
-                                      trust=trust, survivorship=survivorship)
-    stats = {"new_customers": len(fresh), "joined_existing": int(sum(1 for g in groups if len(
-        assignment.group_customers.get(g) or []) == 1)), "merges": len(merged)}
+    redirects = [{"old_id": old, "new_id": keep, "at": now, "batch_id": batch_id,
+                  "reason": "new records linked both customers"} for old, keep in sorted(rec.merged.items())]
+    customers_out, history = regolden(recs, members, customers, affected, rec.merged, now=now,
+                                      batch_id=batch_id, trust=trust, survivorship=survivorship,
+                                      events=_split_events(r, rec.merged))
+    joined = r[r["before"].isna() & r["customer_id"].isin(set(r["before"].dropna()))]["customer_id"].nunique()
+    stats = {"new_customers": rec.fresh_new, "joined_existing": int(joined), "merges": len(rec.merged),
+             "splits": rec.fresh_split}
     return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats,
-                      changed_customers=affected | set(merged))
+                      changed_customers=affected | set(rec.merged))
+
+
+def _split_events(r: pd.DataFrame, merged: dict) -> pd.DataFrame:
+    """History rows for the records that left a surviving customer: one on each side of every move."""
+    mv = r[r["before"].notna() & (r["before"] != r["customer_id"]) & ~r["before"].isin(merged.keys())]
+    mv = mv.groupby(["before", "customer_id"])["record_id"].min().reset_index()
+    if not len(mv):
+        return mv
+    ev = pd.DataFrame({"field": "*", "old_value": mv["before"], "new_value": mv["customer_id"],
+                       "record_id": mv["record_id"], "reason": SPLIT_REASON})
+    return pd.concat([ev.assign(customer_id=mv["before"]), ev.assign(customer_id=mv["customer_id"])],
+                     ignore_index=True)
 
 
 def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFrame, affected: set,
              merged: dict, *, now: str, batch_id: str, trust: dict, survivorship: dict | None = None,
-             reason: str = "updated") -> tuple[pd.DataFrame, pd.DataFrame]:
+             reason: str = "updated", events: pd.DataFrame | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recompute the golden records of `affected` customers; return the new customers table and history.
 
-    `merged` maps customer ids that stop existing to the id that absorbs them.
+    `merged` maps customer ids that stop existing to the id that absorbs them; `events` are more history
+    rows (customer_id, field, old_value, new_value, record_id, reason).
     """
     members = members[members["customer_id"].isin(affected)]  # narrow before the join, not after
     recs = records.drop(columns=["customer_id"], errors="ignore").merge(members, on="record_id", how="inner")
     golden = golden_records(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers
-    history = _history(old, golden, recs, merged, now, batch_id, reason)
+    history = _history(old, golden, recs, merged, now, batch_id, reason, events)
     return _replace_rows(customers, golden, merged, now), history
 
 
@@ -117,12 +184,14 @@ def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, n
 
 
 def _history(old: pd.DataFrame, golden: pd.DataFrame, recs: pd.DataFrame, merged: dict, now: str,
-             batch_id: str, reason: str = "updated") -> pd.DataFrame:
+             batch_id: str, reason: str = "updated", events: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per golden field whose value changed; one 'created' row per new customer."""
     known = set(old.index) if len(old) else set()
     parts = [pd.DataFrame({"customer_id": list(merged.values()), "field": "*",
                            "old_value": list(merged.keys()), "new_value": list(merged.values()),
                            "record_id": None, "reason": "merged"})]
+    if events is not None and len(events):
+        parts.append(events)
     is_new = ~golden["customer_id"].isin(known)
     created = golden[is_new]
     parts.append(pd.DataFrame({
