@@ -2,12 +2,10 @@
 history of changed values, and the commands people use to look at one customer."""
 import dataclasses
 
-import pandas as pd
 import pytest
 
 import custinfo.ingest.pipeline as pipeline
 import custinfo.match as match
-
 from custinfo.errors import CustinfoError
 from custinfo.ingest.pipeline import ingest
 from custinfo.merge.decisions import link, retire, split, unlink
@@ -47,7 +45,7 @@ def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path):
 
 
 def test_unrelated_ingest_changes_no_id(store, tmp_path):
-    ids = dict(zip(*export_frame(Store(store), "records")[["record_id", "customer_id"]].T.values))
+    ids = dict(zip(*export_frame(Store(store), "records")[["record_id", "customer_id"]].T.values, strict=True))
     ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=store)
     after = export_frame(Store(store), "records")
     assert all(after.set_index("record_id").loc[k, "customer_id"] == v for k, v in ids.items())
@@ -163,7 +161,8 @@ def test_split_with_nothing_to_split_says_how(store):
 def test_changed_address_is_in_history_with_its_source(store, tmp_path):
     cid = cid_of(store, "张伟").pop()
     ingest([csv(tmp_path / "moved.csv", "姓名,手机,地址,提交时间",
-                "张伟,13800138000,北京市海淀区中关村大街27号,2030-01-01 10:00:00")], store=store, channel="crm")
+                "张伟,13800138000,北京市海淀区中关村大街27号,2030-01-01 10:00:00")],
+           store=store, channel="crm")
     h = customer_history(Store(store), cid)
     addr = h[h["field"] == "address"]
     assert len(addr) == 1
@@ -181,7 +180,8 @@ def test_golden_provenance_names_record_file_and_row(store):
 
 
 def test_conflicting_birth_dates_are_kept_and_reported(store, tmp_path):
-    ingest([csv(tmp_path / "b1.csv", "姓名,手机,出生日期", "张伟,13800138000,1990-01-02")], store=store, channel="crm")
+    ingest([csv(tmp_path / "b1.csv", "姓名,手机,出生日期", "张伟,13800138000,1990-01-02")], store=store,
+           channel="crm")
     ingest([csv(tmp_path / "b2.csv", "姓名,手机,出生日期", "张伟,13800138000,1991-03-04")], store=store,
            channel="call_center")
     rep = build_report("conflicts", store=store).to_dict()["tables"]["conflicts"]
