@@ -73,6 +73,13 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         "nullif(regexp_replace(v, '{admin}', ''), '')",
         ("address_key", "province", "city", "district"),
     ),
+    "address_words": (
+        "CASE WHEN len({words}) >= 2 THEN array_to_string(list_sort({words}), ' ') END".replace(
+            "{words}",
+            r"list_distinct(list_filter(regexp_split_to_array(lower(v), '[^\pL\pN]+'), lambda t: t <> ''))",
+        ),
+        ("address",),
+    ),
     "address_digits": (
         "nullif(trim(regexp_replace(address_key, '[^0-9]+', ' ', 'g')), '')",
         ("address_key",),
@@ -91,6 +98,7 @@ _PER_VALUE = {
     "name_letters": "coalesce(name_pinyin, name_key)",
     "name_initials": "name_pinyin",
     "address_tail": "address_key",
+    "address_words": "address",
 }
 # Derived from stage-1 columns.
 _STAGE2: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -221,6 +229,9 @@ def build_records(
     con.execute("DROP TABLE recs0")
 
 
+_KEY_PUNCT = re.compile(r"[\s\W_]+")  # what normalize's match_key (address_key) removes
+
+
 def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     """Regex for the leading province / city / district names of an address key (those in the data)."""
     cols = [
@@ -239,7 +250,9 @@ def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     ]
     if not names:
         return "^$"
-    alt = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+    # address_key is lower case without spaces or punctuation: `sandy bay` leads it as `sandybay`
+    forms = set(names) | {k for k in (_KEY_PUNCT.sub("", n.lower()) for n in names) if len(k) >= 2}
+    alt = "|".join(re.escape(n) for n in sorted(forms, key=len, reverse=True))
     return ("^(?:" + alt + ")+").replace("'", "''")
 
 
