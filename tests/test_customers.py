@@ -45,7 +45,8 @@ def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path):
 
 
 def test_unrelated_ingest_changes_no_id(store, tmp_path):
-    ids = dict(zip(*export_frame(Store(store), "records")[["record_id", "customer_id"]].T.values, strict=True))
+    recs = export_frame(Store(store), "records")
+    ids = dict(zip(recs["record_id"], recs["customer_id"], strict=True))
     ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=store)
     after = export_frame(Store(store), "records")
     assert all(after.set_index("record_id").loc[k, "customer_id"] == v for k, v in ids.items())
