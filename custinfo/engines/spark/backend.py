@@ -53,10 +53,9 @@ class _SparkSeams:
     def block(self, con, settings, opts):
         keys = {"name_letters", "name_key"} | {k.column for r in settings.blocking_rules for k in r.on + r.refine}
         pairs, plan = spark_block(self._recs(con, sorted(keys)), settings, opts)
-        con.register("spark_pairs", pairs.toArrow())
+        con.register("spark_pairs", pairs)
         con.execute("CREATE OR REPLACE TEMP TABLE pairs AS SELECT * FROM spark_pairs")
         con.unregister("spark_pairs")
-        pairs.unpersist()
         return plan
 
     def compute_gammas(self, con, settings, pairs_table, with_rules=False):

@@ -10,33 +10,47 @@ from __future__ import annotations
 
 from functools import reduce
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ...match.blocking import MODES, BlockingOptions
 from ...match.features import LIST_COLUMNS
 from ...match.settings import BlockKey, BlockingRule, MatchSettings
 
 
-def _part(key: BlockKey, column: str | None = None):
+def _part(key: BlockKey, value=None):
+    """The key part as a column: the key's column (or `value`, a list element), cut to its prefix."""
     from pyspark.sql import functions as F
 
-    c = F.col(column or key.column)
+    c = F.col(key.column) if value is None else value
     return F.substring(c, 1, key.prefix) if key.prefix else c
 
 
-def _rule_keys(recs, i: int, rule: BlockingRule, mode: str):
-    """(rule, idx, is_new, grp, k): each record's key for rule `i` (one row per list value)."""
+def _rule_key_array(rule: BlockingRule):
+    """A column: the array of this record's keys for `rule` (one per list value), or null."""
     from pyspark.sql import functions as F
 
-    parts, listcol = [], None
-    for key in rule.on:
-        if key.column in LIST_COLUMNS:
-            listcol = key.column
-            parts.append(_part(key, "lv"))
-        else:
-            parts.append(_part(key))
-    src = recs.where(F.col(listcol).isNotNull()).withColumn("lv", F.explode(listcol)) if listcol else recs
-    k = parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
-    bk = (src.where(reduce(lambda a, b: a & b, [p.isNotNull() for p in parts]))
-          .select(F.lit(i).alias("rule"), "idx", "is_new", "grp", k.cast("string").alias("k")).distinct())
+    listcol = next((k.column for k in rule.on if k.column in LIST_COLUMNS), None)
+
+    def key_of(lv):
+        parts = [_part(k, lv) if k.column in LIST_COLUMNS else _part(k) for k in rule.on]
+        ok = reduce(lambda a, b: a & b, [p.isNotNull() for p in parts])
+        k = parts[0] if len(parts) == 1 else F.concat_ws("|", *parts)
+        return F.when(ok, k.cast("string"))
+
+    if listcol:
+        return F.transform(F.col(listcol), lambda lv: key_of(lv))
+    return F.array(key_of(None))
+
+
+def _all_keys(recs, rules, mode: str):
+    """(rule, idx, is_new, grp, k) for every rule, from one scan of `recs` (a small plan, not a union)."""
+    from pyspark.sql import functions as F
+
+    per_rule = F.array(*[F.struct(F.lit(i).alias("rule"), _rule_key_array(r).alias("ks")) for i, r in enumerate(rules)])
+    bk = (recs.select("idx", "is_new", "grp", F.explode(per_rule).alias("x"))
+          .select("idx", "is_new", "grp", F.col("x.rule").alias("rule"), F.explode("x.ks").alias("k"))
+          .where(F.col("k").isNotNull()).distinct())
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         bk = bk.join(bk.where("is_new").select("rule", "k").distinct(), ["rule", "k"], "left_semi")
     return bk
@@ -68,9 +82,9 @@ def _refine(bk, rules, cap):
         val = _by_rule(rules, lambda r, j=j: _part(r.refine[j]).cast("string") if len(r.refine) > j else None)
         can = _by_rule(rules, lambda r, j=j: F.lit(True) if len(r.refine) > j else None, False)
         big = (F.count("*").over(w) > cap) & can
-        bk = (bk.withColumn(f"_big{j}", big).withColumn(f"_k{j}", F.col("k"))
-              .withColumn("k", F.when(F.col(f"_big{j}"), F.concat(F.col("k"), F.lit("|"), F.coalesce(val, F.lit("~"))))
-                          .otherwise(F.col("k"))))
+        bk = bk.select("*", big.alias(f"_big{j}"), F.col("k").alias(f"_k{j}"))
+        refined = F.when(F.col(f"_big{j}"), F.concat(F.col("k"), F.lit("|"), F.coalesce(val, F.lit("~"))))
+        bk = bk.select(*[refined.otherwise(F.col("k")).alias("k") if c == "k" else F.col(c) for c in bk.columns])
     return bk, stages
 
 
@@ -129,14 +143,14 @@ def _keys(recs, settings: MatchSettings, opts: BlockingOptions):
     from pyspark.sql import functions as F
 
     rules = settings.blocking_rules
-    bk = reduce(lambda x, y: x.unionByName(y), [_rule_keys(recs, i, r, opts.mode) for i, r in enumerate(rules)])
+    bk = _all_keys(recs, rules, opts.mode)
     refcols = sorted({k.column for r in rules for k in r.refine})
     if refcols:
         bk = bk.join(recs.select("idx", *refcols), "idx")
     cap = _by_rule(rules, lambda r: F.lit(r.max_block_size or opts.max_block_size))
-    bk, stages = _refine(bk.withColumn("cap", cap), rules, F.col("cap"))
-    bk = bk.withColumn("n", F.count("*").over(Window.partitionBy("rule", "k")))
-    return bk.withColumn("big", F.col("n") > F.col("cap")), stages
+    bk, stages = _refine(bk.select("*", cap.alias("cap")), rules, F.col("cap"))
+    bk = bk.select("*", F.count("*").over(Window.partitionBy("rule", "k")).alias("n"))
+    return bk.select("*", (F.col("n") > F.col("cap")).alias("big")), stages
 
 
 def _block_stats(bk, stages: int) -> dict[int, dict]:
@@ -151,11 +165,12 @@ def _block_stats(bk, stages: int) -> dict[int, dict]:
     return {r["rule"]: r.asDict() for r in agg.collect()}
 
 
-def spark_block(recs, settings: MatchSettings, opts: BlockingOptions):
+def spark_block(recs, settings: MatchSettings, opts: BlockingOptions) -> tuple[pa.Table, list[dict]]:
     """Candidate pairs (l, r, rules, first_rule) of the Spark DataFrame `recs`, and the plan.
 
     `recs` holds the feature table the DuckDB engine builds (idx, is_new, grp, keys...); the pairs
-    come back as a cached Spark DataFrame, the plan as `custinfo.match.blocking.block` returns it.
+    come back to the driver as Arrow (they are small: two ints and a bitmask each), the plan as
+    `custinfo.match.blocking.block` returns it. Two Spark jobs: block statistics, then the pairs.
     """
     from pyspark.sql import functions as F
 
@@ -167,16 +182,22 @@ def spark_block(recs, settings: MatchSettings, opts: BlockingOptions):
     bk = bk.cache()
     stats = _block_stats(bk, stages)
     kept = bk.where(F.col("n") > 1)
-    cand = _small_pairs(kept, opts.mode).unionByName(_window_pairs(kept, recs, sort_col, opts.window, opts.mode))
-    cand = cand.cache()
-    per_rule = dict(cand.groupBy("rule").count().collect())
+    cand = _small_pairs(kept, opts.mode)
+    if any(st.get("capped_blocks") for st in stats.values()):
+        cand = cand.unionByName(_window_pairs(kept, recs, sort_col, opts.window, opts.mode))
+    # per pair: the rules that produced it, and how often each did (the plan counts them)
+    counts = [F.sum(F.when(F.col("rule") == i, 1).otherwise(0)).cast("int").alias(f"_n{i}")
+              for i in range(len(rules))]
     pairs = cand.groupBy("l", "r").agg(
-        F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rule))").alias("rules"), F.min("rule").alias("first_rule"))
-    pairs = pairs.select(F.col("l").cast("int"), F.col("r").cast("int"), "rules",
-                         F.col("first_rule").cast("short")).cache()
-    new = dict(pairs.groupBy("first_rule").count().collect())
-    cand.unpersist()
+        F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rule))").alias("rules"), F.min("rule").alias("first_rule"),
+        *counts)
+    tbl = pairs.select(F.col("l").cast("int"), F.col("r").cast("int"), "rules",
+                       F.col("first_rule").cast("short"), *[f"_n{i}" for i in range(len(rules))]).toArrow()
     bk.unpersist()
+    per_rule = {i: int(pc.sum(tbl.column(f"_n{i}")).as_py() or 0) for i in range(len(rules))}
+    first = tbl.column("first_rule").to_numpy()
+    new = {i: int((first == i).sum()) for i in range(len(rules))}
+    pairs_tbl = tbl.select(["l", "r", "rules", "first_rule"])
     plan = []
     for i, rule in enumerate(rules):
         st = stats.get(i, {})
@@ -185,4 +206,4 @@ def spark_block(recs, settings: MatchSettings, opts: BlockingOptions):
                      "largest_block": int(st.get("largest_block") or 0),
                      "capped_blocks": int(st.get("capped_blocks") or 0), "pairs": int(per_rule.get(i, 0)),
                      "new_pairs": int(new.get(i, 0))})
-    return pairs, plan
+    return pairs_tbl, plan

@@ -1,0 +1,90 @@
+"""`--engine spark` must find the same customers as the local engine: same records, same partition
+of records into customers, same golden records, on a fresh store and on an incremental ingest;
+and `dedupe --engine spark` must write what the local engine writes."""
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from custinfo.cli.main import main
+from custinfo.ingest.pipeline import ingest
+from custinfo.store.store import Store
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+FIRST = ["web_form.csv", "call_center.csv", "trade_show.xlsx"]
+LATER = ["crm.xlsx", "purchased_list.csv"]  # an incremental ingest into the store the first made
+TIMES = ["first_seen", "last_seen", "updated_at"]  # when the command ran, not what it found
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
+    from custinfo.engines.spark.session import build_session
+
+    session = build_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+def _ingest_samples(store: Path, engine: str) -> None:
+    for batch in (FIRST, LATER):
+        ingest([SAMPLES / f for f in batch], store=store, engine=engine)
+
+
+def _customers_of(store: Path) -> set[frozenset]:
+    members = Store(store).frame("membership")
+    return {frozenset(g) for g in members.groupby("customer_id")["record_id"].apply(list)}
+
+
+def _golden(store: Path) -> pd.DataFrame:
+    cust = Store(store).frame("customers").drop(columns=TIMES)
+    return cust.sort_values("customer_id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, spark):
+    root = tmp_path_factory.mktemp("engines")
+    _ingest_samples(root / "local", "local")
+    _ingest_samples(root / "spark", "spark")
+    return root / "local", root / "spark"
+
+
+def test_spark_ingest_puts_the_same_records_in_the_same_customers(stores):
+    local, spark = stores
+    assert Store(spark).frame("records")["record_id"].tolist() == Store(local).frame("records")["record_id"].tolist()
+    found = _customers_of(spark)
+    assert found == _customers_of(local)
+    assert any(len(c) > 1 for c in found)  # the samples hold duplicates: the check is not vacuous
+
+
+def test_spark_ingest_builds_the_same_golden_records(stores):
+    local, spark = stores
+    pd.testing.assert_frame_equal(_golden(spark), _golden(local))
+
+
+def test_spark_dedupe_writes_what_local_dedupe_writes(tmp_path, spark):
+    files = [str(SAMPLES / f) for f in ("web_form.csv", "crm.xlsx")]
+    for engine in ("local", "spark"):
+        args = ["--quiet", "dedupe", *files, "-o", str(tmp_path / f"{engine}.csv"),
+                "--golden", str(tmp_path / f"{engine}_golden.csv"), "--engine", engine]
+        assert main(args) == 0
+    for name in ("{}.csv", "{}_golden.csv"):
+        local = pd.read_csv(tmp_path / name.format("local"), dtype=str)
+        spark_out = pd.read_csv(tmp_path / name.format("spark"), dtype=str)
+        pd.testing.assert_frame_equal(spark_out, local)
+    assert pd.read_csv(tmp_path / "spark.csv")["cluster_size"].max() > 1
+
+
+def test_engine_spark_without_pyspark_is_a_one_line_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
+    code = main(["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "out.csv"), "--engine", "spark"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.splitlines() == ["custinfo: error: --engine spark needs pyspark: pip install 'custinfo[spark]'"]
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path):
+    assert main(["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "o.csv"), "--engine", "hadoop"]) == 2
