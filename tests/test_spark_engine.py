@@ -1,6 +1,9 @@
 """`--engine spark` must find the same customers as the local engine: same records, same partition
 of records into customers, same golden records, on a fresh store and on an incremental ingest;
 and `dedupe --engine spark` must write what the local engine writes."""
+
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,6 +23,8 @@ TIMES = ["first_seen", "last_seen", "updated_at"]  # when the command ran, not w
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        pytest.skip("Spark needs a Java 17+ runtime and none is on PATH")
     from custinfo.engines.spark.session import build_session
 
     session = build_session("local[2]")
@@ -53,7 +58,10 @@ def stores(tmp_path_factory, spark):
 
 def test_spark_ingest_puts_the_same_records_in_the_same_customers(stores):
     local, spark = stores
-    assert Store(spark).frame("records")["record_id"].tolist() == Store(local).frame("records")["record_id"].tolist()
+    assert (
+        Store(spark).frame("records")["record_id"].tolist()
+        == Store(local).frame("records")["record_id"].tolist()
+    )
     found = _customers_of(spark)
     assert found == _customers_of(local)
     assert any(len(c) > 1 for c in found)  # the samples hold duplicates: the check is not vacuous
@@ -67,8 +75,17 @@ def test_spark_ingest_builds_the_same_golden_records(stores):
 def test_spark_dedupe_writes_what_local_dedupe_writes(tmp_path, spark):
     files = [str(SAMPLES / f) for f in ("web_form.csv", "crm.xlsx")]
     for engine in ("local", "spark"):
-        args = ["--quiet", "dedupe", *files, "-o", str(tmp_path / f"{engine}.csv"),
-                "--golden", str(tmp_path / f"{engine}_golden.csv"), "--engine", engine]
+        args = [
+            "--quiet",
+            "dedupe",
+            *files,
+            "-o",
+            str(tmp_path / f"{engine}.csv"),
+            "--golden",
+            str(tmp_path / f"{engine}_golden.csv"),
+            "--engine",
+            engine,
+        ]
         assert main(args) == 0
     for name in ("{}.csv", "{}_golden.csv"):
         local = pd.read_csv(tmp_path / name.format("local"), dtype=str)
@@ -79,12 +96,19 @@ def test_spark_dedupe_writes_what_local_dedupe_writes(tmp_path, spark):
 
 def test_engine_spark_without_pyspark_is_a_one_line_usage_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
-    code = main(["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "out.csv"), "--engine", "spark"])
+    code = main(
+        ["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "out.csv"), "--engine", "spark"]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert err.splitlines() == ["custinfo: error: --engine spark needs pyspark: pip install 'custinfo[spark]'"]
+    assert err.splitlines() == [
+        "custinfo: error: --engine spark needs pyspark: pip install 'custinfo[spark]'"
+    ]
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_unknown_engine_is_a_usage_error(tmp_path):
-    assert main(["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "o.csv"), "--engine", "hadoop"]) == 2
+    assert (
+        main(["dedupe", str(SAMPLES / "web_form.csv"), "-o", str(tmp_path / "o.csv"), "--engine", "hadoop"])
+        == 2
+    )

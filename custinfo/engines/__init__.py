@@ -3,6 +3,7 @@
 The pipeline, the matching settings and model, and the store are the same for every engine; an
 engine only decides where reading, normalizing, blocking and scoring are executed.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -16,7 +17,9 @@ ENGINES = ("local", "spark")
 def check_engine(engine: str) -> str:
     """The engine name, or a usage error naming the choices."""
     if engine not in ENGINES:
-        raise CustinfoError(f"unknown engine {engine!r}", key="--engine", hint="use one of: " + ", ".join(ENGINES))
+        raise CustinfoError(
+            f"unknown engine {engine!r}", key="--engine", hint="use one of: " + ", ".join(ENGINES)
+        )
     return engine
 
 

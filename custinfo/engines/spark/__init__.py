@@ -6,6 +6,7 @@ Modules: session (start/reuse a SparkSession), frames (Arrow <-> pandas), normal
 in tasks), blocking (candidate pairs as joins), compare (comparison levels in tasks), backend (the
 seams of the local pipeline that are pointed at Spark).
 """
+
 from .backend import spark_backend
 from .session import PYSPARK_MISSING, require_pyspark, spark_session
 

@@ -13,12 +13,12 @@ commit are the very code the local engine runs (one Delta store format, one mani
 
 The features (`recs`) are built once by the match engine on the driver and shipped to Spark as Arrow.
 """
+
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
 from typing import Iterator
-
 
 from ...match import compare as _compare
 from .blocking import spark_block
@@ -46,12 +46,16 @@ class _SparkSeams:
     def _recs(self, con, columns: list[str]):
         """The engine's feature table `recs` (those of `columns` it has) as a Spark DataFrame."""
         have = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
-        cols = ["idx", "is_new", "grp"] + [c for c in columns if c in have and c not in ("idx", "is_new", "grp")]
+        cols = ["idx", "is_new", "grp"] + [
+            c for c in columns if c in have and c not in ("idx", "is_new", "grp")
+        ]
         tbl = con.sql("SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM recs").to_arrow_table()
         return self.spark.createDataFrame(tbl)
 
     def block(self, con, settings, opts):
-        keys = {"name_letters", "name_key"} | {k.column for r in settings.blocking_rules for k in r.on + r.refine}
+        keys = {"name_letters", "name_key"} | {
+            k.column for r in settings.blocking_rules for k in r.on + r.refine
+        }
         pairs, plan = spark_block(self._recs(con, sorted(keys)), settings, opts)
         con.register("spark_pairs", pairs)
         con.execute("CREATE OR REPLACE TEMP TABLE pairs AS SELECT * FROM spark_pairs")
@@ -75,9 +79,13 @@ def _targets():
     from ...ingest import normalize_file, prepare
     from ...match import engine, incremental
 
-    return [(prepare, "normalize_frame", "normalize"), (normalize_file, "normalize_frame", "normalize"),
-            (engine, "block", "block"), (incremental, "block", "block"),
-            (engine, "compute_gammas", "compute_gammas")]
+    return [
+        (prepare, "normalize_frame", "normalize"),
+        (normalize_file, "normalize_frame", "normalize"),
+        (engine, "block", "block"),
+        (incremental, "block", "block"),
+        (engine, "compute_gammas", "compute_gammas"),
+    ]
 
 
 _ORIGINAL = {"compute_gammas": _compare.compute_gammas}
@@ -96,6 +104,3 @@ def spark_backend(master: str | None = None) -> Iterator[object]:
         finally:
             for mod, name, value in saved:
                 setattr(mod, name, value)
-
-
-

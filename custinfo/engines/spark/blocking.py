@@ -6,6 +6,7 @@ its `refine` keys in turn, and a block still too big is paired in a sorted neigh
 record with its `window` next by name, then record index). All rules are keyed in one DataFrame
 (`rule`, `k`), so the whole plan is a handful of Spark jobs, not a few per rule.
 """
+
 from __future__ import annotations
 
 from functools import reduce
@@ -15,7 +16,7 @@ import pyarrow.compute as pc
 
 from ...match.blocking import MODES, BlockingOptions
 from ...match.features import LIST_COLUMNS
-from ...match.settings import BlockKey, BlockingRule, MatchSettings
+from ...match.settings import BlockingRule, BlockKey, MatchSettings
 
 
 def _part(key: BlockKey, value=None):
@@ -47,10 +48,15 @@ def _all_keys(recs, rules, mode: str):
     """(rule, idx, is_new, grp, k) for every rule, from one scan of `recs` (a small plan, not a union)."""
     from pyspark.sql import functions as F
 
-    per_rule = F.array(*[F.struct(F.lit(i).alias("rule"), _rule_key_array(r).alias("ks")) for i, r in enumerate(rules)])
-    bk = (recs.select("idx", "is_new", "grp", F.explode(per_rule).alias("x"))
-          .select("idx", "is_new", "grp", F.col("x.rule").alias("rule"), F.explode("x.ks").alias("k"))
-          .where(F.col("k").isNotNull()).distinct())
+    per_rule = F.array(
+        *[F.struct(F.lit(i).alias("rule"), _rule_key_array(r).alias("ks")) for i, r in enumerate(rules)]
+    )
+    bk = (
+        recs.select("idx", "is_new", "grp", F.explode(per_rule).alias("x"))
+        .select("idx", "is_new", "grp", F.col("x.rule").alias("rule"), F.explode("x.ks").alias("k"))
+        .where(F.col("k").isNotNull())
+        .distinct()
+    )
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         bk = bk.join(bk.where("is_new").select("rule", "k").distinct(), ["rule", "k"], "left_semi")
     return bk
@@ -65,7 +71,7 @@ def _by_rule(rules, value, default=None):
         v = value(r)
         if v is None:
             continue
-        expr = (F.when(F.col("rule") == i, v) if expr is None else expr.when(F.col("rule") == i, v))
+        expr = F.when(F.col("rule") == i, v) if expr is None else expr.when(F.col("rule") == i, v)
     if expr is None:
         return F.lit(default)
     return expr.otherwise(F.lit(default)) if default is not None else expr
@@ -84,7 +90,9 @@ def _refine(bk, rules, cap):
         big = (F.count("*").over(w) > cap) & can
         bk = bk.select("*", big.alias(f"_big{j}"), F.col("k").alias(f"_k{j}"))
         refined = F.when(F.col(f"_big{j}"), F.concat(F.col("k"), F.lit("|"), F.coalesce(val, F.lit("~"))))
-        bk = bk.select(*[refined.otherwise(F.col("k")).alias("k") if c == "k" else F.col(c) for c in bk.columns])
+        bk = bk.select(
+            *[refined.otherwise(F.col("k")).alias("k") if c == "k" else F.col(c) for c in bk.columns]
+        )
     return bk, stages
 
 
@@ -110,8 +118,11 @@ def _small_pairs(bk, mode: str):
     from pyspark.sql import functions as F
 
     s = bk.where(~F.col("big")).select("rule", "k", "idx", "is_new", "grp")
-    cond = ((F.col("a.rule") == F.col("b.rule")) & (F.col("a.k") == F.col("b.k"))
-            & (F.col("a.idx") < F.col("b.idx")))
+    cond = (
+        (F.col("a.rule") == F.col("b.rule"))
+        & (F.col("a.k") == F.col("b.k"))
+        & (F.col("a.idx") < F.col("b.idx"))
+    )
     j = _joined(s.alias("a"), s.alias("b"), cond, mode)
     return j.select(F.col("a.idx").alias("l"), F.col("b.idx").alias("r"), F.col("a.rule").alias("rule"))
 
@@ -128,13 +139,20 @@ def _window_pairs(bk, recs, sort_col: str, window: int, mode: str):
         big = big.join(recs.select("idx", F.col(sort_col).alias("_s")), "idx")
         order = [F.col("_s").asc_nulls_last(), *order]  # DuckDB sorts NULLs last
     ranked = big.withColumn("rn", F.row_number().over(Window.partitionBy("rule", "k").orderBy(*order)))
-    ahead = (ranked.withColumn("_off", F.explode(F.sequence(F.lit(1), F.lit(window))))
-             .withColumn("rn2", F.col("rn") + F.col("_off")))
-    cond = ((F.col("a.rule") == F.col("b.rule")) & (F.col("a.k") == F.col("b.k"))
-            & (F.col("a.rn2") == F.col("b.rn")))
+    ahead = ranked.withColumn("_off", F.explode(F.sequence(F.lit(1), F.lit(window)))).withColumn(
+        "rn2", F.col("rn") + F.col("_off")
+    )
+    cond = (
+        (F.col("a.rule") == F.col("b.rule"))
+        & (F.col("a.k") == F.col("b.k"))
+        & (F.col("a.rn2") == F.col("b.rn"))
+    )
     j = _joined(ahead.alias("a"), ranked.alias("b"), cond, mode).where(F.col("a.idx") != F.col("b.idx"))
-    return j.select(F.least("a.idx", "b.idx").alias("l"), F.greatest("a.idx", "b.idx").alias("r"),
-                    F.col("a.rule").alias("rule"))
+    return j.select(
+        F.least("a.idx", "b.idx").alias("l"),
+        F.greatest("a.idx", "b.idx").alias("r"),
+        F.col("a.rule").alias("rule"),
+    )
 
 
 def _keys(recs, settings: MatchSettings, opts: BlockingOptions):
@@ -159,9 +177,11 @@ def _block_stats(bk, stages: int) -> dict[int, dict]:
 
     refined = [F.countDistinct(F.when(F.col(f"_big{j}"), F.col(f"_k{j}"))) for j in range(stages)]
     agg = bk.groupBy("rule").agg(
-        F.countDistinct("k").alias("blocks"), F.max("n").alias("largest_block"),
+        F.countDistinct("k").alias("blocks"),
+        F.max("n").alias("largest_block"),
         F.countDistinct(F.when(F.col("big"), F.col("k"))).alias("capped_blocks"),
-        (reduce(lambda a, b: a + b, refined) if refined else F.lit(0)).alias("refined_blocks"))
+        (reduce(lambda a, b: a + b, refined) if refined else F.lit(0)).alias("refined_blocks"),
+    )
     return {r["rule"]: r.asDict() for r in agg.collect()}
 
 
@@ -177,7 +197,11 @@ def spark_block(recs, settings: MatchSettings, opts: BlockingOptions) -> tuple[p
     if opts.mode not in MODES:
         raise ValueError(f"unknown blocking mode {opts.mode!r}")
     rules = settings.blocking_rules
-    sort_col = "name_letters" if "name_letters" in recs.columns else ("name_key" if "name_key" in recs.columns else "")
+    sort_col = (
+        "name_letters"
+        if "name_letters" in recs.columns
+        else ("name_key" if "name_key" in recs.columns else "")
+    )
     bk, stages = _keys(recs, settings, opts)
     bk = bk.cache()
     stats = _block_stats(bk, stages)
@@ -186,13 +210,22 @@ def spark_block(recs, settings: MatchSettings, opts: BlockingOptions) -> tuple[p
     if any(st.get("capped_blocks") for st in stats.values()):
         cand = cand.unionByName(_window_pairs(kept, recs, sort_col, opts.window, opts.mode))
     # per pair: the rules that produced it, and how often each did (the plan counts them)
-    counts = [F.sum(F.when(F.col("rule") == i, 1).otherwise(0)).cast("int").alias(f"_n{i}")
-              for i in range(len(rules))]
+    counts = [
+        F.sum(F.when(F.col("rule") == i, 1).otherwise(0)).cast("int").alias(f"_n{i}")
+        for i in range(len(rules))
+    ]
     pairs = cand.groupBy("l", "r").agg(
-        F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rule))").alias("rules"), F.min("rule").alias("first_rule"),
-        *counts)
-    tbl = pairs.select(F.col("l").cast("int"), F.col("r").cast("int"), "rules",
-                       F.col("first_rule").cast("short"), *[f"_n{i}" for i in range(len(rules))]).toArrow()
+        F.expr("bit_or(shiftleft(CAST(1 AS BIGINT), rule))").alias("rules"),
+        F.min("rule").alias("first_rule"),
+        *counts,
+    )
+    tbl = pairs.select(
+        F.col("l").cast("int"),
+        F.col("r").cast("int"),
+        "rules",
+        F.col("first_rule").cast("short"),
+        *[f"_n{i}" for i in range(len(rules))],
+    ).toArrow()
     bk.unpersist()
     per_rule = {i: int(pc.sum(tbl.column(f"_n{i}")).as_py() or 0) for i in range(len(rules))}
     first = tbl.column("first_rule").to_numpy()
@@ -201,9 +234,17 @@ def spark_block(recs, settings: MatchSettings, opts: BlockingOptions) -> tuple[p
     plan = []
     for i, rule in enumerate(rules):
         st = stats.get(i, {})
-        plan.append({"rule": rule.name, "on": [str(k) for k in rule.on], "refine": [str(k) for k in rule.refine],
-                     "refined_blocks": int(st.get("refined_blocks") or 0), "blocks": int(st.get("blocks") or 0),
-                     "largest_block": int(st.get("largest_block") or 0),
-                     "capped_blocks": int(st.get("capped_blocks") or 0), "pairs": int(per_rule.get(i, 0)),
-                     "new_pairs": int(new.get(i, 0))})
+        plan.append(
+            {
+                "rule": rule.name,
+                "on": [str(k) for k in rule.on],
+                "refine": [str(k) for k in rule.refine],
+                "refined_blocks": int(st.get("refined_blocks") or 0),
+                "blocks": int(st.get("blocks") or 0),
+                "largest_block": int(st.get("largest_block") or 0),
+                "capped_blocks": int(st.get("capped_blocks") or 0),
+                "pairs": int(per_rule.get(i, 0)),
+                "new_pairs": int(new.get(i, 0)),
+            }
+        )
     return pairs_tbl, plan

@@ -4,6 +4,7 @@ Spark task, over a slice of the candidate pairs joined with both records' featur
 A task rebuilds a small `recs` table from the features its pairs carry and runs the very statement
 the local engine runs, so the levels (and term frequencies) of every pair are the same.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,10 @@ def _gamma_task(settings: MatchSettings, cols: list[str], with_rules: bool):
         sql = gamma_sql(settings, "p", with_rules)
         for batch in batches:
             t = pa.Table.from_batches([batch])
-            sides = [t.select([f"{s}_idx"] + [f"{s}_{c}" for c in cols]).rename_columns(["idx", *cols])
-                     for s in ("a", "b")]
+            sides = [
+                t.select([f"{s}_idx"] + [f"{s}_{c}" for c in cols]).rename_columns(["idx", *cols])
+                for s in ("a", "b")
+            ]
             con.register("recs_in", pa.concat_tables(sides))
             con.execute("CREATE OR REPLACE TEMP TABLE recs AS SELECT DISTINCT ON (idx) * FROM recs_in")
             con.register("p", t.select(["l", "r", "rules"]))

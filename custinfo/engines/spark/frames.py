@@ -3,6 +3,7 @@
 custinfo's frames hold Python str or None in object columns (pandas 3 would otherwise turn text
 into its own string dtype, with NaN for missing), so conversions here are explicit both ways.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,13 +3,13 @@
 Every normalizer works row by row (a cache per distinct value only saves time), so normalizing the
 slices apart gives exactly what normalizing the whole frame gives; rows come back in their order.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...normalize import NormalizeOptions, normalize_frame
@@ -36,8 +36,10 @@ def _normalize_batches(opts: NormalizeOptions):
 def _schema():
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    return StructType([StructField("_row", LongType(), False)]
-                      + [StructField(c, StringType(), True) for c in OUTPUT_COLUMNS])
+    return StructType(
+        [StructField("_row", LongType(), False)]
+        + [StructField(c, StringType(), True) for c in OUTPUT_COLUMNS]
+    )
 
 
 def normalize_on_spark(spark, src: pd.DataFrame, opts: NormalizeOptions | None = None) -> pd.DataFrame:

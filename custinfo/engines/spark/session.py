@@ -5,6 +5,7 @@ Local mode is kept small (the box is shared): shuffle partitions from the number
 off, a capped driver memory; every setting can be overridden the usual Spark ways
 (`spark-defaults.conf`, `PYSPARK_SUBMIT_ARGS="--conf k=v pyspark-shell"`, spark-submit `--conf`).
 """
+
 from __future__ import annotations
 
 import os
