@@ -27,6 +27,19 @@ def cid_of(store, name):
 
 
 @pytest.fixture()
+def resolve_mode(request, monkeypatch):
+    """Small stores are re-clustered whole on every ingest, big ones only around the batch: the tests
+    marked `both_modes` run both ways (the second as if the store were big)."""
+    if request.param == "neighbourhood":
+        import custinfo.match.engine as engine
+        monkeypatch.setattr(engine, "RESOLVE_ALL_UP_TO", 0)
+    return request.param
+
+
+both_modes = pytest.mark.parametrize("resolve_mode", ["whole store", "neighbourhood"], indirect=True)
+
+
+@pytest.fixture()
 def store(tmp_path):
     s = tmp_path / "store"
     ingest([csv(tmp_path / "a.csv", "姓名,手机,邮箱,地址",
@@ -35,7 +48,8 @@ def store(tmp_path):
     return s
 
 
-def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path):
+@both_modes
+def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path, resolve_mode):
     before = cid_of(store, "张伟")
     ingest([csv(tmp_path / "b.csv", "客户姓名,来电号码", "張偉 (先生),+86 138-0013-8000")], store=store,
            channel="call_center")
@@ -44,7 +58,8 @@ def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path):
     assert verify_store(Store(store))["problems"] == []
 
 
-def test_unrelated_ingest_changes_no_id(store, tmp_path):
+@both_modes
+def test_unrelated_ingest_changes_no_id(store, tmp_path, resolve_mode):
     recs = export_frame(Store(store), "records")
     ids = dict(zip(recs["record_id"], recs["customer_id"], strict=True))
     ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=store)
@@ -66,7 +81,8 @@ def fold_results(monkeypatch):
     return out
 
 
-def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fold_results):
+@both_modes
+def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fold_results, resolve_mode):
     before = Store(store).frame("customers").set_index("customer_id")
     ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=store)
     new = cid_of(store, "赵六").pop()
@@ -75,7 +91,9 @@ def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fo
     assert after.loc[before.index, "updated_at"].equals(before["updated_at"])
 
 
-def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(tmp_path, monkeypatch, fold_results):
+@both_modes
+def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(tmp_path, monkeypatch, fold_results,
+                                                                         resolve_mode):
     # a customer merged under looser settings: one phone, two different people
     real = match.load_settings
     monkeypatch.setattr(match, "load_settings", lambda *a, **kw: dataclasses.replace(
@@ -97,7 +115,8 @@ def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(tmp_path
     assert verify_store(Store(s))["problems"] == []
 
 
-def test_new_record_joining_two_customers_merges_them_into_the_oldest_and_redirects(tmp_path):
+@both_modes
+def test_new_record_joining_two_customers_merges_them_into_the_oldest_and_redirects(tmp_path, resolve_mode):
     s = tmp_path / "store"
     ingest([csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000")], store=s, channel="web_form")
     ingest([csv(tmp_path / "b.csv", "姓名,邮箱", "张伟,zw@example.com")], store=s, channel="crm")
@@ -120,7 +139,8 @@ def test_evidence_joining_two_customers_merges_and_redirects(store, tmp_path):
     assert verify_store(Store(store))["problems"] == []
 
 
-def test_unlink_splits_and_survives_reingest(store, tmp_path):
+@both_modes
+def test_unlink_splits_and_survives_reingest(store, tmp_path, resolve_mode):
     f = csv(tmp_path / "dup.csv", "姓名,手机", "张伟,13800138000")
     ingest([f], store=store)
     recs = export_frame(Store(store), "records")
@@ -136,7 +156,8 @@ def test_unlink_splits_and_survives_reingest(store, tmp_path):
     assert verify_store(Store(store))["problems"] == []
 
 
-def test_link_survives_reingest(store, tmp_path):
+@both_modes
+def test_link_survives_reingest(store, tmp_path, resolve_mode):
     zw, ln = cid_of(store, "张伟").pop(), cid_of(store, "李娜").pop()
     link(Store(store), zw, ln)
     ingest([csv(tmp_path / "more.csv", "姓名,手机", "李娜,13900139000")], store=store)

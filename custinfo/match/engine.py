@@ -390,7 +390,7 @@ class Matcher:
             near = whole_customers(np.union1d(t0, pair_ends(con, "pairs_b")), grp)
         pool = u_pool(n, s.seed)
         build_features(con, s, np.union1d(near, pool))
-        gam, w, c, model, prior = self._score_hood(con, n, pool)
+        gam, w, c, model, prior = self._score_hood(con, n, pool, every_pair=len(t0) == n)
         on_t0 = np.zeros(n, dtype=bool)
         on_t0[t0] = True
         keep = on_t0[gam.left] | on_t0[gam.right]
@@ -410,14 +410,15 @@ class Matcher:
         gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
         return plan, t, gam, w, c, model, prior
 
-    def _score_hood(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray):
-        """Levels and weights of the pairs in `pairs_b` and of the pairs among the records of `pool`.
+    def _score_hood(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, every_pair: bool):
+        """Levels and weights of the pairs in `pairs_b` and of the pairs among the records of `pool`
+        (`every_pair`: pairs_b holds every candidate pair).
 
         u is measured on random pairs of the pool and the prior on the candidate pairs among it: the pool
         is a sample of all records (every record up to U_SAMPLE), never the batch, so the parameters do
         not depend on which records came in which batch."""
         s = self.settings
-        if len(pool) == n:  # pairs_b holds every pair
+        if every_pair:
             con.execute("ALTER TABLE pairs_b RENAME TO pairs_s")
         else:
             pairs_touching(con, s, pool, "pairs_p")
