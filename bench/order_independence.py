@@ -5,6 +5,7 @@ A record is named by (source_file, source_sheet, source_row), which does not dep
 
     .venv/bin/python bench/order_independence.py                 # the four sample channels
     .venv/bin/python bench/order_independence.py --generated 20000  # bench/gen_people.py, 4 channel files
+    .venv/bin/python bench/order_independence.py --neighbourhood    # as a store too big to re-cluster whole
 """
 from __future__ import annotations
 
@@ -57,7 +58,13 @@ def generated(n: int, tmp: Path) -> list[Path]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--generated", type=int, help="use this many generated records instead of samples/")
+    ap.add_argument("--neighbourhood", action="store_true",
+                    help="re-cluster only around each batch, as in stores over RESOLVE_ALL_UP_TO records")
     args = ap.parse_args()
+    if args.neighbourhood:
+        import custinfo.match.engine as engine
+
+        engine.RESOLVE_ALL_UP_TO = 0
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         files = generated(args.generated, tmp) if args.generated else [ROOT / "samples" / f for f in SAMPLES]
