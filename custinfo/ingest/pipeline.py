@@ -140,14 +140,17 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     now = utcnow()
     batch_no = txn.next_id("batch")
     batch_id = f"B{batch_no:06d}"
-    new = pd.concat([p.records for p in todo], ignore_index=True)
+    new = pd.concat([p.records for p in todo], ignore_index=True)  # Arrow-backed: chunks shared, not copied
     new.insert(0, "record_id", [f"R{batch_no:06d}-{i:07d}" for i in range(1, len(new) + 1)])
     new["batch_id"], new["ingested_at"] = batch_id, now
     new["file_sha256"] = [p.sha256 for p in todo for _ in range(len(p.records))]
     new, forgotten = _drop_forgotten(store, new)
     if progress:
         progress("match", 0, 1)
-    res = _match_and_fold(store, txn, new, config, now, batch_id) if len(new) else None
+    # The matcher and fold get the new records without their JSON and free text (most of the bytes).
+    narrow = new.drop(columns=[c for c in _NOT_FOR_MATCHING if c in new.columns])
+    res = _match_and_fold(store, txn, narrow, config, now, batch_id) if len(new) else None
+    del narrow
     quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
     quarantine["batch_id"] = batch_id
     outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records) - forgotten.get(p.sha256, 0),

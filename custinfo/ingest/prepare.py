@@ -105,11 +105,32 @@ def apply_allowlist(hm, allowed: frozenset[str]) -> list[str]:
     return dropped
 
 
+# Rows mapped and normalized at a time: python-object strings exist for one chunk only; the records
+# of a file are kept as Arrow-backed text (a million records as objects took ~4.5 GB).
+CHUNK_ROWS = 100_000
+
+
 def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
-    src, raw, extra = to_source_frame(sd.frame, hm)
+    recs, quars = [], []
+    for start in range(0, max(len(sd.frame), 1), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        r, q = _chunk_records(sd.frame.iloc[rows], sd.row_numbers[rows], sd.sheet, hm, opts, config, name)
+        recs.append(arrow_text(r))
+        quars.append(q)
+    return pd.concat(recs, ignore_index=True), pd.concat(quars, ignore_index=True)
+
+
+def arrow_text(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its object columns as Arrow-backed text (missing = NaN); other columns as they are."""
+    return df.astype({c: "str" for c in df.columns if df[c].dtype == object})
+
+
+def _chunk_records(frame: pd.DataFrame, row_numbers, sheet, hm, opts: NormalizeOptions, config: Config,
+                   name: str):
+    src, raw, extra = to_source_frame(frame, hm)
     norm = normalize_frame(src, opts)
-    meta = pd.DataFrame({"channel": config.channel, "source_file": name, "source_sheet": sd.sheet,
-                         "source_row": sd.row_numbers.astype("int64")}, index=src.index)
+    meta = pd.DataFrame({"channel": config.channel, "source_file": name, "source_sheet": sheet,
+                         "source_row": row_numbers.astype("int64")}, index=src.index)
     full = pd.concat([meta, norm], axis=1)
     full["raw"], full["extra"] = raw.values, extra.values
     usable = pd.Series(False, index=full.index)
