@@ -385,8 +385,11 @@ class Matcher:
         else:
             plan = pairs_touching(con, s, new_idx, "pairs_a")
             t0 = whole_customers(np.union1d(new_idx, pair_ends(con, "pairs_a")), grp)
-            pairs_touching(con, s, t0, "pairs_b")  # existing customers met: look one step further
-            con.execute("DROP TABLE pairs_a")
+            if len(t0) > len(new_idx):  # existing customers met: look one step further
+                pairs_touching(con, s, t0, "pairs_b")
+                con.execute("DROP TABLE pairs_a")
+            else:
+                con.execute("ALTER TABLE pairs_a RENAME TO pairs_b")
             near = whole_customers(np.union1d(t0, pair_ends(con, "pairs_b")), grp)
         pool = u_pool(n, s.seed)
         build_features(con, s, np.union1d(near, pool))
