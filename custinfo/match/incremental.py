@@ -6,6 +6,13 @@ records in those pairs, every other record of their customers (a customer joins 
 sample for measuring u. The statistics a score needs (how many names use a phone, an email, an
 address; term frequencies) are still counted over all records, for the values those records hold.
 A 10k batch against a million customers then costs a few seconds instead of a full rebuild.
+
+`Matcher.resolve` (what ingest uses) builds on the same pieces to re-cluster the neighbourhood of a
+batch from scratch, so that the customers do not depend on the order the batches came in: records are
+numbered in an order of their own (`canonical_ranks`), pairs are blocked over all records and kept when
+they touch a seed set (`pairs_touching`), and u and the prior are measured on a sample of all records
+(`u_pool`), never on the batch. `match_incremental` (existing customers as fixed nodes) uses
+`incremental_records`.
 """
 
 from __future__ import annotations
