@@ -9,6 +9,7 @@ import custinfo.match as match
 from custinfo.errors import CustinfoError
 from custinfo.ingest.pipeline import ingest
 from custinfo.merge.decisions import link, retire, split, unlink
+from custinfo.merge.fold import REDECIDED_REASON
 from custinfo.merge.lookup import customer_history, show_customer
 from custinfo.report import build_report
 from custinfo.report.exports import export_frame
@@ -89,6 +90,27 @@ def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fo
     assert fold_results[-1].changed_customers == {new}
     after = Store(store).frame("customers").set_index("customer_id")
     assert after.loc[before.index, "updated_at"].equals(before["updated_at"])
+
+
+@both_modes
+def test_customer_the_batch_never_meets_is_only_redecided_in_a_whole_store_and_says_why(
+        tmp_path, monkeypatch, resolve_mode):
+    real = match.load_settings
+    monkeypatch.setattr(match, "load_settings", lambda *a, **kw: dataclasses.replace(
+        real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()))
+    s = tmp_path / "store"
+    ingest([csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000", "李娜,13800138000")], store=s,
+           channel="web_form")
+    (cid,) = cid_of(s, "张伟") | cid_of(s, "李娜")
+    monkeypatch.setattr(match, "load_settings", real)
+    ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=s)
+    if resolve_mode == "neighbourhood":
+        assert cid_of(s, "张伟") | cid_of(s, "李娜") == {cid}
+    else:
+        assert len(cid_of(s, "张伟") | cid_of(s, "李娜")) == 2
+        h = customer_history(Store(s), cid)
+        assert set(h.loc[h["field"] == "*", "reason"]) - {"created"} == {REDECIDED_REASON}
+    assert verify_store(Store(s))["problems"] == []
 
 
 @both_modes

@@ -342,7 +342,7 @@ class Matcher:
         try:
             frames = [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)]
             ids = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0], ranks=ranks)
-            plan, t, gam, w, c, model, prior = self._neighbourhood(con, np.sort(ranks[0]), grp)
+            plan, t, met, gam, w, c, model, prior = self._neighbourhood(con, np.sort(ranks[0]), grp)
             node_of, cannot, conflicts = self._nodes(ids[t], np.arange(len(t)), must_link, cannot_link)
             rescore = self._rescorer(con, model, prior)
             cl = self._cluster(
@@ -359,6 +359,7 @@ class Matcher:
                 "group": pd.factorize(cl.label)[0].astype(int),
                 "match_score": _match_scores(cl, gam, w, node_of),
                 "customer_id": old[t],
+                "met": met,
             }
         )
         stats = {
@@ -379,12 +380,15 @@ class Matcher:
         s = self.settings
         n = len(grp)
         build_keys(con, s)
+        met = np.zeros(n, dtype=bool)  # records of the customers the batch has a candidate pair with
         if n <= RESOLVE_ALL_UP_TO:  # small enough to re-decide everyone with today's parameters
             t0 = near = np.arange(n)
             plan = pairs_touching(con, s, t0, "pairs_b")
+            met[whole_customers(np.union1d(new_idx, _ends_touching(con, "pairs_b", new_idx)), grp)] = True
         else:
             plan = pairs_touching(con, s, new_idx, "pairs_a")
             t0 = whole_customers(np.union1d(new_idx, pair_ends(con, "pairs_a")), grp)
+            met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
             if len(t0) > len(new_idx):  # existing customers met: look one step further
                 pairs_touching(con, s, t0, "pairs_b")
                 con.execute("DROP TABLE pairs_a")
@@ -411,7 +415,7 @@ class Matcher:
         pos = np.full(n, -1, dtype=np.int64)
         pos[t] = np.arange(len(t))
         gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
-        return plan, t, gam, w, c, model, prior
+        return plan, t, met[t], gam, w, c, model, prior
 
     def _score_hood(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, every_pair: bool):
         """Levels and weights of the pairs in `pairs_b` and of the pairs among the records of `pool`
@@ -497,6 +501,16 @@ class Matcher:
         from .explain import explain_pair
 
         return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
+
+
+def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) -> np.ndarray:
+    """Records paired in `table` with a record of `idx`."""
+    con.register("touch_idx", pa.table({"idx": np.asarray(idx, dtype=np.int32)}))
+    q = f"""SELECT l AS i FROM {table} WHERE r IN (SELECT idx FROM touch_idx)
+        UNION SELECT r FROM {table} WHERE l IN (SELECT idx FROM touch_idx)"""
+    out = con.sql(q).fetchnumpy()["i"].astype(np.int64)
+    con.unregister("touch_idx")
+    return out
 
 
 def _concat_gammas(a: Gammas, b: Gammas) -> Gammas:

@@ -103,7 +103,9 @@ class ResolveResult:
     re-decided with them) with its group and the customer it belonged to before (None for new records).
     Existing records outside `clusters` keep their customer."""
 
-    clusters: pd.DataFrame  # record_id, group, match_score, customer_id (before; None = new record)
+    # record_id, group, match_score, customer_id (before; None = new record), met (the record's customer
+    # has a candidate pair with the batch; False: re-decided only because the parameters were re-measured)
+    clusters: pd.DataFrame
     plan: list[dict]
     scored: ScoredPairs
     stats: dict = field(default_factory=dict)

@@ -43,5 +43,6 @@ def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, c
     res = matcher.resolve(new, existing, must_link=must, cannot_link=cannot)
     cl = res.clusters.set_index("record_id")
     review = res.uncertain()[["record_id_l", "record_id_r", "match_probability"]]
+    unmet = set(cl.loc[~cl["met"] & cl["customer_id"].notna(), "customer_id"])
     return Assignment(group=cl["group"], before=cl["customer_id"].dropna(), score=cl["match_score"],
-                      review=review)
+                      review=review, unmet=unmet)

@@ -8,7 +8,10 @@ The groups are reconciled with the existing ids:
   the others are marked `merged` and redirect to it (`redirects`, found by `custinfo show OLD_ID`);
 - a group that is home to nobody gets a fresh, never reused id: a new customer, or, when it holds
   existing records, a part split off its customer by new evidence (written to `history`);
-- a group with the same records as before is left alone, so an unrelated ingest changes no one.
+- a group with the same records as before is left alone, so an unrelated ingest changes no one
+  whose grouping the re-measured parameters confirm. In a small store, which is re-clustered whole,
+  a customer the batch never met can still be re-decided: its history and redirects then give
+  REDECIDED_REASON instead of "split by new evidence" / "new records linked both customers".
 Golden records are recomputed only for the customers that changed, and every changed golden value
 is written to `history` with the record that caused it.
 """
@@ -22,6 +25,7 @@ from ..store.tables import GOLDEN_FIELDS
 from .survivorship import golden_records
 
 SPLIT_REASON = "split by new evidence"
+REDECIDED_REASON = "re-decided with match parameters measured on all records"
 
 
 @dataclass
@@ -32,6 +36,9 @@ class Assignment:
     before: pd.Series  # index record_id -> customer id before this batch (existing records of `group` only)
     score: pd.Series | None = None  # index record_id -> match score
     review: pd.DataFrame | None = None  # uncertain pairs: record_id_l, record_id_r, match_probability
+    # customers of `before` the batch has no candidate pair with: re-decided only because u, the prior and
+    # the statistics were measured again on all records (small stores are re-clustered whole)
+    unmet: set = field(default_factory=set)
 
     @property
     def group_customers(self) -> dict:
@@ -123,11 +130,13 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
     affected = rec.changed - set(rec.merged)
     existing = existing[existing["record_id"].isin(resolved)] if "record_id" in existing.columns else existing
     recs = pd.concat([existing.drop(columns=["customer_id"], errors="ignore"), new], ignore_index=True)
+    unmet = assignment.unmet
     redirects = [{"old_id": old, "new_id": keep, "at": now, "batch_id": batch_id,
-                  "reason": "new records linked both customers"} for old, keep in sorted(rec.merged.items())]
+                  "reason": REDECIDED_REASON if {old, keep} <= unmet else "new records linked both customers"}
+                 for old, keep in sorted(rec.merged.items())]
     customers_out, history = regolden(recs, members, customers, affected, rec.merged, now=now,
                                       batch_id=batch_id, trust=trust, survivorship=survivorship,
-                                      events=_split_events(r, rec.merged))
+                                      events=_split_events(r, rec.merged, unmet))
     joined = r[r["before"].isna() & r["customer_id"].isin(set(r["before"].dropna()))]["customer_id"].nunique()
     stats = {"new_customers": rec.fresh_new, "joined_existing": int(joined), "merges": len(rec.merged),
              "splits": rec.fresh_split}
@@ -135,14 +144,15 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
                       changed_customers=affected | set(rec.merged))
 
 
-def _split_events(r: pd.DataFrame, merged: dict) -> pd.DataFrame:
+def _split_events(r: pd.DataFrame, merged: dict, unmet: set) -> pd.DataFrame:
     """History rows for the records that left a surviving customer: one on each side of every move."""
     mv = r[r["before"].notna() & (r["before"] != r["customer_id"]) & ~r["before"].isin(merged.keys())]
     mv = mv.groupby(["before", "customer_id"])["record_id"].min().reset_index()
     if not len(mv):
         return mv
     ev = pd.DataFrame({"field": "*", "old_value": mv["before"], "new_value": mv["customer_id"],
-                       "record_id": mv["record_id"], "reason": SPLIT_REASON})
+                       "record_id": mv["record_id"],
+                       "reason": mv["before"].isin(unmet).map({True: REDECIDED_REASON, False: SPLIT_REASON})})
     return pd.concat([ev.assign(customer_id=mv["before"]), ev.assign(customer_id=mv["customer_id"])],
                      ignore_index=True)
 
