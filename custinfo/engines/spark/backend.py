@@ -43,14 +43,18 @@ class _SparkSeams:
     def normalize(self, df, opts=None):
         return normalize_on_spark(self.spark, df, opts)
 
-    def _recs(self, con, columns: list[str]):
-        """The engine's feature table `recs` (those of `columns` it has) as a Spark DataFrame."""
+    @staticmethod
+    def _features(con, columns: list[str]):
+        """The engine's feature table `recs` (idx, is_new, grp and those of `columns` it has), as Arrow."""
         have = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
         cols = ["idx", "is_new", "grp"] + [
             c for c in columns if c in have and c not in ("idx", "is_new", "grp")
         ]
-        tbl = con.sql("SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM recs").to_arrow_table()
-        return self.spark.createDataFrame(tbl)
+        return con.sql("SELECT " + ", ".join(f'"{c}"' for c in cols) + " FROM recs").to_arrow_table()
+
+    def _recs(self, con, columns: list[str]):
+        """The same as a Spark DataFrame."""
+        return self.spark.createDataFrame(self._features(con, columns))
 
     def block(self, con, settings, opts):
         keys = {"name_letters", "name_key"} | {
@@ -71,8 +75,9 @@ class _SparkSeams:
         tbl = con.sql(f"SELECT {cols} FROM {pairs_table}").to_arrow_table()
         if tbl.num_rows == 0:
             return local(con, settings, pairs_table, with_rules)
-        recs = self._recs(con, feature_columns(settings))
-        return spark_gammas(recs, self.spark.createDataFrame(tbl), settings, with_rules)
+        return spark_gammas(
+            self.spark, self._features(con, feature_columns(settings)), tbl, settings, with_rules
+        )
 
 
 def _targets():
