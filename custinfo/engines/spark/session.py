@@ -42,24 +42,36 @@ def require_pyspark() -> None:
         raise CustinfoError(PYSPARK_MISSING) from exc
 
 
+def _configured_elsewhere() -> bool:
+    """Spark settings given the usual ways (submit args, spark-defaults.conf): custinfo adds none."""
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or os.path.join(
+        os.environ.get("SPARK_HOME", "/nonexistent"), "conf"
+    )
+    return bool(os.environ.get("PYSPARK_SUBMIT_ARGS")) or os.path.exists(
+        os.path.join(conf_dir, "spark-defaults.conf")
+    )
+
+
 def _is_local(master: str | None) -> bool:
-    return master is None or master.startswith("local")
+    """Whether custinfo should size the session itself: local mode it starts on its own."""
+    return master.startswith("local") if master else not _configured_elsewhere()
 
 
 def build_session(master: str | None = None) -> SparkSession:
-    """A new session for `master` (None: spark-defaults.conf, else Spark's own default, local[*])."""
+    """A new session for `master` (None: $SPARK_MASTER, spark-defaults.conf, else Spark's default,
+    local[*]); sized by custinfo only in a local mode that nothing else configures."""
     from pyspark.sql import SparkSession
 
     master = master or os.environ.get("SPARK_MASTER") or None
+    conf = dict(_ALWAYS)
     if _is_local(master):
         # executors are this machine's Python processes: run them on custinfo's interpreter
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        conf.update(_LOCAL_DEFAULTS)
+        conf["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
     builder = SparkSession.builder.appName("custinfo")
     if master:
         builder = builder.master(master)
-    conf = {**(_LOCAL_DEFAULTS if _is_local(master) else {}), **_ALWAYS}
-    cores = os.cpu_count() or 2
-    conf.setdefault("spark.sql.shuffle.partitions", str(max(2, 2 * cores)) if _is_local(master) else "200")
     for k, v in conf.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
