@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..store.tables import GOLDEN_FIELDS
@@ -44,11 +45,20 @@ class Assignment:
     def group_customers(self) -> dict:
         """Group -> the existing customers with records in it; together, every customer the batch touches
         (only their rows of membership and customers can change)."""
-        grp = self.group.reindex(self.before.index)
-        out = {g: [] for g in pd.unique(self.group.to_numpy())}
-        for g, cids in pd.Series(self.before.to_numpy(), index=grp.to_numpy()).groupby(level=0):
-            out[g] = sorted(set(cids))
+        pairs = pd.DataFrame({"group": self.group.reindex(self.before.index).to_numpy(),
+                              "customer": self.before.to_numpy()}).drop_duplicates()
+        pairs = pairs.sort_values(["group", "customer"])
+        g, c = pairs["group"].to_numpy(), pairs["customer"].to_numpy(dtype=object)
+        cuts = np.flatnonzero(g[1:] != g[:-1]) + 1
+        out: dict = {k: [] for k in pd.unique(self.group.to_numpy())}
+        if len(g):
+            out.update(zip(g[np.r_[0, cuts]].tolist(), (p.tolist() for p in np.split(c, cuts)), strict=True))
         return out
+
+    @property
+    def customers(self) -> set:
+        """Every existing customer the batch touches (only their rows of membership and customers change)."""
+        return set(self.before.to_numpy())
 
 
 @dataclass
@@ -86,11 +96,10 @@ def reconcile(assignment: Assignment, old_sizes: pd.Series, next_id) -> Reconcil
     parts = ex.groupby(["before", "group"])["record_id"].agg(["size", "min"]).reset_index()
     parts = parts.sort_values(["before", "size", "min"], ascending=[True, False, True], kind="stable")
     homes = parts.drop_duplicates("before")
-    target, merged = {}, {}
-    for g, cids in homes.groupby("group")["before"]:
-        keep, *gone = sorted(cids)
-        target[g] = keep
-        merged.update(dict.fromkeys(gone, keep))
+    keep = homes.groupby("group")["before"].transform("min")  # the oldest id of the customers at home there
+    target = dict(zip(homes["group"], keep, strict=True))
+    gone = homes["before"] != keep
+    merged = dict(zip(homes.loc[gone, "before"], keep[gone], strict=True))
     groups = pd.unique(res["group"])
     fresh = [g for g in groups if g not in target]
     first = next_id(len(fresh)) if fresh else 0
@@ -177,7 +186,8 @@ def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFra
 
 def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, now: str) -> pd.DataFrame:
     """Customers table with `golden` rows replaced/added and merged customers marked as such."""
-    keep = customers[~customers["customer_id"].isin(golden["customer_id"])].copy() if len(customers) else customers
+    keep = customers[~customers["customer_id"].isin(golden["customer_id"])].copy() if len(customers) \
+        else customers
     if merged and len(keep):
         hit = keep["customer_id"].isin(merged.keys())
         keep.loc[hit, "status"] = "merged"
