@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,7 @@ class PhaseTimer:
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, int] = {}  # the process's peak RSS when each phase last ended
 
     def wrap(self, owner, attr: str, phase: str) -> None:
         fn = getattr(owner, attr)
@@ -141,6 +143,7 @@ class PhaseTimer:
                 return fn(*a, **kw)
             finally:
                 self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - t0
+                self.peak_mb[phase] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         setattr(owner, attr, timed)
 
 
@@ -173,7 +176,7 @@ def work(folder: str, which: str, store: str, profile: str | None) -> dict:
     phases["other"] = round(wall - sum(timer.seconds.values()), 1)
     return {"records": res.records, "quarantined": res.quarantined, "new_customers": res.new_customers,
             "joined_existing": res.joined_existing, "merges": res.merges, "seconds": round(wall, 1),
-            "phases": phases}
+            "phases": phases, "peak_mb_after": timer.peak_mb}
 
 
 def quality(folder: Path, store: str) -> dict:
@@ -203,7 +206,9 @@ def run(folder: Path, which: str, store: str, profile: str | None) -> dict:
         raise SystemExit(f"worker {which} failed with status {status}")
     res = json.loads(out.read_text())
     out.unlink()
-    return {**res, "process_seconds": round(wall, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+    # CPU seconds say what the run costs when other jobs share the cores (wall time then stretches)
+    return {**res, "process_seconds": round(wall, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024)}
 
 
 # ---- driver --------------------------------------------------------------------------------------
@@ -222,16 +227,20 @@ def record(rows: list[dict], note: str) -> str:
     phases = ["read", "map", "normalize", "load", "match", "fold", "write", "other"]
     lines = [f"### Scale run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} (bench/scale.py)", "",
              f"{machine()}. {note}".strip(), "",
-             "| size | run | records | seconds | records/s | peak RSS MB | " + " | ".join(phases)
-             + " | precision | recall | F1 |", "|" + "---|" * (9 + len(phases))]
+             "| size | run | records | seconds | CPU s | records/s | peak RSS MB | " + " | ".join(phases)
+             + " | precision | recall | F1 |", "|" + "---|" * (10 + len(phases))]
     for r in rows:
         ph = r["phases"]
-        lines.append(f"| {r['size']} | {r['run']} | {r['records']} | {r['seconds']} | {r['rate']} | "
+        lines.append(f"| {r['size']} | {r['run']} | {r['records']} | {r['seconds']} | {r.get('cpu_seconds', '')} | "
+                     f"{r['rate']} | "
                      f"{r['peak_rss_mb']} | " + " | ".join(str(ph.get(p, "")) for p in phases)
                      + f" | {r['precision']} | {r['recall']} | {r['f1']} |")
     full = {r["size"]: r["seconds"] for r in rows if r["run"] == "full"}
     if "100k" in full and "1M" in full:
         lines += ["", f"100k -> 1M time ratio: {full['1M'] / full['100k']:.1f} (10.0 = linear)"]
+        cpu = {r["size"]: r.get("cpu_seconds") for r in rows if r["run"] == "full"}
+        if cpu.get("100k") and cpu.get("1M"):
+            lines[-1] += f"; CPU time ratio: {cpu['1M'] / cpu['100k']:.1f}"
     text = "\n".join(lines) + "\n"
     path = HERE / "RESULTS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
@@ -241,7 +250,12 @@ def record(rows: list[dict], note: str) -> str:
             "10k more records (the same people) into that store. Phases in seconds: read (decode + parse), "\
             "map (headers -> fields, raw/extra JSON), normalize, load (existing records for matching), "\
             "match, fold (golden records, history), write (Delta tables + manifest).\n"
-    path.write_text(old.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+    # at the end of the Scale section, before the next section (other benchmarks own those)
+    head, _, rest = old.partition("## Scale (bench/scale.py)")
+    cut = rest.find("\n## ")
+    body, tail = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+    path.write_text(head + "## Scale (bench/scale.py)" + body.rstrip("\n") + "\n\n" + text + tail,
+                    encoding="utf-8")
     return text
 
 

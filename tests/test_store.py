@@ -140,3 +140,16 @@ def test_rows_reads_only_the_rows_with_the_given_keys(tmp_path):
     got = s.rows("membership", "customer_id", {"c1", "c9"})
     assert sorted(got["record_id"]) == ["r1", "r3"]
     assert len(s.rows("membership", "customer_id", set())) == 0
+
+
+def test_rows_in_a_transaction_see_the_base_version_and_upsert_keeps_unread_rows(tmp_path):
+    s = Store(tmp_path / "st")
+    with s.transaction("t") as txn:
+        txn.upsert("customers", pd.DataFrame({"customer_id": ["c1", "c2"], "name": ["a", "b"]}), key="customer_id")
+        txn.commit()
+    with s.transaction("t2") as txn:
+        got = txn.rows("customers", "customer_id", {"c2"})
+        assert list(got["name"]) == ["b"]
+        txn.upsert("customers", got.assign(name="B"), key="customer_id")
+        txn.commit()
+    assert list(s.frame("customers")["name"]) == ["a", "B"]

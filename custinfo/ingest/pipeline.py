@@ -193,8 +193,8 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     # Fold sees only the customers the batch joins (and their records): the rest of membership and
     # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.
     touched = {c for cids in assignment.group_customers.values() for c in (cids or [])}
-    membership = store.rows("membership", "customer_id", touched, manifest=txn.base)
-    customers = store.rows("customers", "customer_id", touched, manifest=txn.base)
+    membership = txn.rows("membership", "customer_id", touched)
+    customers = txn.rows("customers", "customer_id", touched)
     existing = _as_objects(existing[existing["customer_id"].isin(touched)])
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)

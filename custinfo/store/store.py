@@ -78,6 +78,12 @@ def object_frame(tbl: pa.Table) -> pd.DataFrame:
     return df
 
 
+def rows_of(tbl: pa.Table, key: str, values) -> pd.DataFrame:
+    """The rows of `tbl` whose `key` is one of `values`, as python objects."""
+    wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
+    return object_frame(tbl.filter(pc.is_in(tbl[key], value_set=wanted)))
+
+
 def upserted(base: pa.Table, rows: pa.Table, key: str) -> pa.Table:
     """`base` with its rows whose `key` appears in `rows` replaced by `rows`, sorted by `key`."""
     keep = base.filter(pc.invert(pc.is_in(base[key], value_set=rows[key])))
@@ -145,9 +151,7 @@ class Store:
              columns: list[str] | None = None) -> pd.DataFrame:
         """The rows whose `key` is one of `values`, as python objects; the filter runs in Arrow, so
         only those rows are ever converted (a few thousand customers of a million, on each ingest)."""
-        tbl = self.arrow(name, manifest=manifest, columns=columns)
-        wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
-        return object_frame(tbl.filter(pc.is_in(tbl[key], value_set=wanted)))
+        return rows_of(self.arrow(name, manifest=manifest, columns=columns), key, values)
 
     # ---- writing --------------------------------------------------------------------------
     @contextmanager
@@ -196,6 +200,16 @@ class Transaction:
         self.base = store.manifest()
         self.counters = dict(self.base.get("counters", {}))
         self._ops: list[tuple[str, str, pa.Table, str | None]] = []
+        self._base_tables: dict[str, pa.Table] = {}  # read once for rows() and the upsert at commit
+
+    def rows(self, name: str, key: str, values) -> pd.DataFrame:
+        """`Store.rows` of the base version; the table is kept for an upsert of the same table."""
+        return rows_of(self._base(name), key, values)
+
+    def _base(self, name: str) -> pa.Table:
+        if name not in self._base_tables:
+            self._base_tables[name] = self.store.arrow(name, manifest=self.base)
+        return self._base_tables[name]
 
     def append(self, name: str, df: pd.DataFrame) -> None:
         if len(df):
@@ -220,11 +234,14 @@ class Transaction:
 
     def commit(self, info: dict | None = None) -> dict:
         tables = dict(self.base["tables"])
-        for name, mode, tbl, key in self._ops:
+        while self._ops:  # each staged table is dropped once written: they are not all held to the end
+            name, mode, tbl, key = self._ops.pop(0)
             uri = str(self.store.path / name)
             exists = name in tables
             if mode == "upsert":  # the pinned version is the newest one: recover() rolled back the rest
-                tbl = upserted(self.store.arrow(name, manifest=self.base), tbl, key) if exists else tbl
+                if exists:
+                    tbl = upserted(self._base(name), tbl, key)
+                    del self._base_tables[name]
                 mode = "overwrite"
             write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
                             schema_mode="merge" if exists and mode == "append" else None,
