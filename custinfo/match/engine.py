@@ -29,6 +29,8 @@ from .incremental import (
     incremental_records,
     pair_ends,
     pairs_touching,
+    prior_pool,
+    select_pairs,
     u_pool,
     whole_customers,
 )
@@ -381,23 +383,28 @@ class Matcher:
         n = len(grp)
         build_keys(con, s)
         met = np.zeros(n, dtype=bool)  # records of the customers the batch has a candidate pair with
+        pool = u_pool(n, s.seed)
         if n <= RESOLVE_ALL_UP_TO:  # small enough to re-decide everyone with today's parameters
-            t0 = near = np.arange(n)
+            t0 = near = ppool = np.arange(n)
             plan = pairs_touching(con, s, t0, "pairs_b")
             met[whole_customers(np.union1d(new_idx, _ends_touching(con, "pairs_b", new_idx)), grp)] = True
         else:
-            plan = pairs_touching(con, s, new_idx, "pairs_a")
+            ppool = prior_pool(pool, s.seed)
+            plan = pairs_touching(con, s, np.union1d(new_idx, ppool), "pairs_1")  # one blocking for both
+            select_pairs(con, "pairs_1", new_idx, "pairs_a", both=False)
+            select_pairs(con, "pairs_1", ppool, "pairs_p", both=True)
+            con.execute("DROP TABLE pairs_1")
             t0 = whole_customers(np.union1d(new_idx, pair_ends(con, "pairs_a")), grp)
             met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
-            if len(t0) > len(new_idx):  # existing customers met: look one step further
-                pairs_touching(con, s, t0, "pairs_b")
-                con.execute("DROP TABLE pairs_a")
+            rest = np.setdiff1d(t0, new_idx)
+            if len(rest):  # existing customers met: look one step further
+                pairs_touching(con, s, rest, "pairs_2")
+                con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a UNION SELECT * FROM pairs_2")
             else:
-                con.execute("ALTER TABLE pairs_a RENAME TO pairs_b")
+                con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a")
             near = whole_customers(np.union1d(t0, pair_ends(con, "pairs_b")), grp)
-        pool = u_pool(n, s.seed)
         build_features(con, s, np.union1d(near, pool))
-        gam, w, c, model, prior = self._score_hood(con, n, pool, every_pair=len(t0) == n)
+        gam, w, c, model, prior = self._score_hood(con, n, pool, ppool, every_pair=len(t0) == n)
         on_t0 = np.zeros(n, dtype=bool)
         on_t0[t0] = True
         keep = on_t0[gam.left] | on_t0[gam.right]
@@ -417,21 +424,21 @@ class Matcher:
         gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
         return plan, t, met[t], gam, w, c, model, prior
 
-    def _score_hood(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, every_pair: bool):
-        """Levels and weights of the pairs in `pairs_b` and of the pairs among the records of `pool`
-        (`every_pair`: pairs_b holds every candidate pair).
+    def _score_hood(
+        self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, ppool: np.ndarray, every_pair: bool
+    ):
+        """Levels and weights of the pairs in `pairs_b` and of those among the records of `ppool` (table
+        `pairs_p`, unless `every_pair`: pairs_b holds every candidate pair).
 
-        u is measured on random pairs of the pool and the prior on the candidate pairs among it: the pool
-        is a sample of all records (every record up to U_SAMPLE), never the batch, so the parameters do
-        not depend on which records came in which batch."""
+        u is measured on random pairs of `pool` and the prior on the candidate pairs among `ppool`: both
+        are samples of all records (every record up to U_SAMPLE / PRIOR_SAMPLE), never the batch, so the
+        parameters do not depend on which records came in which batch."""
         s = self.settings
+        con.execute("CREATE OR REPLACE VIEW recs AS SELECT * FROM recs_feat")
         if every_pair:
             con.execute("ALTER TABLE pairs_b RENAME TO pairs_s")
         else:
-            pairs_touching(con, s, pool, "pairs_p")
-            con.execute("CREATE OR REPLACE VIEW recs AS SELECT * FROM recs_feat")
-            con.execute("""CREATE TEMP TABLE pairs_s AS SELECT * FROM pairs_b UNION SELECT * FROM pairs_p
-                WHERE l IN (SELECT idx FROM seed_idx) AND r IN (SELECT idx FROM seed_idx)""")
+            con.execute("CREATE TEMP TABLE pairs_s AS SELECT * FROM pairs_b UNION SELECT * FROM pairs_p")
         model, trained = self._base_model()
         if s.estimate_u and not trained:
             model = estimate_u(con, s, model, n, max_pairs=max(s.u_max_pairs // 4, 1), pool=pool)
@@ -440,8 +447,8 @@ class Matcher:
         lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
         if s.estimate_prior and not trained:
             in_pool = np.zeros(n, dtype=bool)
-            in_pool[pool] = True
-            k = len(pool)
+            in_pool[ppool] = True
+            k = len(ppool)
             both = in_pool[gam.left] & in_pool[gam.right]
             lam = estimate_prior(bf[both], k * (k - 1) / 2, lam, pseudo_pairs=s.u_pseudo_pairs)
         prior = math.log2(lam / (1 - lam))

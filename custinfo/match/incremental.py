@@ -32,6 +32,7 @@ U_SAMPLE = 50_000  # existing records sampled for measuring u
 # statistics move with each batch, and only re-deciding everyone makes the customers the same whatever
 # the order of the batches. Above it, only the neighbourhood of the batch is re-clustered.
 RESOLVE_ALL_UP_TO = U_SAMPLE
+PRIOR_SAMPLE = 20_000  # records whose candidate pairs measure the prior in bigger stores
 
 
 def key_columns(settings: MatchSettings) -> set[str]:
@@ -160,6 +161,23 @@ def u_pool(n: int, seed: int) -> np.ndarray:
     if n <= U_SAMPLE:
         return np.arange(n, dtype=np.int64)
     return np.sort(np.random.default_rng(seed).choice(n, size=U_SAMPLE, replace=False))
+
+
+def prior_pool(pool: np.ndarray, seed: int) -> np.ndarray:
+    """Records whose candidate pairs measure the prior: a seeded sample of the u pool, sorted."""
+    if len(pool) <= PRIOR_SAMPLE:
+        return pool
+    return np.sort(np.random.default_rng(seed + 1).choice(pool, size=PRIOR_SAMPLE, replace=False))
+
+
+def select_pairs(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray, name: str, both: bool) -> None:
+    """Table `name`: the pairs of `table` with both records (or one) in `idx`."""
+    con.register("sel_arrow", pa.table({"idx": np.asarray(idx, dtype=np.int32)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE sel_idx AS SELECT idx FROM sel_arrow")
+    con.unregister("sel_arrow")
+    op = "AND" if both else "OR"
+    con.execute(f"""CREATE TEMP TABLE {name} AS SELECT * FROM {table}
+        WHERE l IN (SELECT idx FROM sel_idx) {op} r IN (SELECT idx FROM sel_idx)""")
 
 
 def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep: np.ndarray) -> None:
