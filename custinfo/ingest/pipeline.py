@@ -192,7 +192,7 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     assignment = assign(new, existing, decisions, config, store.path)
     # Fold sees only the customers the batch joins (and their records): the rest of membership and
     # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.
-    touched = {c for cids in assignment.group_customers.values() for c in (cids or [])}
+    touched = assignment.customers
     membership = txn.rows("membership", "customer_id", touched)
     customers = txn.rows("customers", "customer_id", touched)
     existing = _as_objects(existing[existing["customer_id"].isin(touched)])
