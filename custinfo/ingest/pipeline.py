@@ -195,7 +195,10 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     touched = assignment.customers
     membership = txn.rows("membership", "customer_id", touched)
     customers = txn.rows("customers", "customer_id", touched)
-    existing = _as_objects(existing[existing["customer_id"].isin(touched)])
+    existing = existing[existing["customer_id"].isin(touched)]
+    # An empty object-typed frame would turn every Arrow-backed column of `new` into python objects
+    # when fold concatenates the two (1.5 GB for a first ingest of a million records).
+    existing = _as_objects(existing) if len(existing) else existing.reset_index(drop=True)
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
     res.review = assignment.review.assign(batch_id=batch_id, at=now) if assignment.review is not None \
