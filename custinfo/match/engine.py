@@ -328,8 +328,10 @@ class Matcher:
         The neighbourhood is the new records, every record of the existing customers they have a
         candidate pair with, and every record of the customers those are linked to (one step further).
         Pairs come from blocking all records; u, term frequencies and shared values are measured over all
-        records; records are numbered in an order that does not depend on the ingest order. Existing
-        customers may come out split or merged: see `ResolveResult` and merge/fold.py.
+        records; records are numbered in an order that does not depend on the ingest order. Up to
+        RESOLVE_ALL_UP_TO records in all, every record is re-clustered (then the customers are those of
+        ingesting everything at once, whatever the order of the batches). Existing customers may come
+        out split or merged: see `ResolveResult` and merge/fold.py.
         """
         s = self.settings
         if "customer_id" not in existing_df.columns:
