@@ -184,7 +184,8 @@ def record(rows: list[dict]) -> None:
     done = {(r["dataset"], r["engine"], r["ids"]) for r in rows}
     merged = [r for r in old if (r["dataset"], r["engine"], r["ids"]) not in done]
     merged += [{**r, **stamp} for r in rows]
-    order = ["custinfo", "custinfo trained", "custinfo link", "custinfo link trained", "custinfo dedupe 2 files"]
+    order = ["custinfo", "custinfo trained", "custinfo link", "custinfo link trained"]
+    order.append("custinfo dedupe 2 files")
     merged.sort(
         key=lambda r: (
             r["dataset"],
