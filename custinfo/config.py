@@ -4,6 +4,7 @@ configs/<channel>.yaml (or --config FILE) refines it for one channel.
 YAML is parsed once into typed objects and validated with every problem reported at once
 (key + hint), so the rest of the code never touches raw dicts.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -19,14 +20,49 @@ import yaml
 from .errors import ConfigError
 
 SOURCE_FIELDS = (
-    "name", "first_name", "last_name", "mobile", "phone", "email", "company", "title", "address",
-    "address_1", "address_2", "street_number", "province", "city", "district", "postcode", "gender",
-    "birth_date", "national_id", "created_at", "notes", "qq", "wechat", "customer_ref",
-    "consent_email", "consent_marketing", "opt_out",
+    "name",
+    "first_name",
+    "last_name",
+    "mobile",
+    "phone",
+    "email",
+    "company",
+    "title",
+    "address",
+    "address_1",
+    "address_2",
+    "street_number",
+    "province",
+    "city",
+    "district",
+    "postcode",
+    "gender",
+    "birth_date",
+    "national_id",
+    "created_at",
+    "notes",
+    "qq",
+    "wechat",
+    "customer_ref",
+    "consent_email",
+    "consent_marketing",
+    "opt_out",
 )
 DATE_ORDERS = ("YMD", "DMY", "MDY")
-_TOP_KEYS = {"aliases", "read", "normalize", "required_any", "trust", "channel", "description",
-             "columns", "match", "security", "survivorship", "retention"}
+_TOP_KEYS = {
+    "aliases",
+    "read",
+    "normalize",
+    "required_any",
+    "trust",
+    "channel",
+    "description",
+    "columns",
+    "match",
+    "security",
+    "survivorship",
+    "retention",
+}
 
 
 def config_dir() -> Path:
@@ -144,8 +180,12 @@ def load_config(config_file: str | Path | None = None, channel: str | None = Non
     problems += _validate(data)
     if problems:
         src = str(config_file or config_dir())
-        raise ConfigError(f"{len(problems)} problem(s) in the config", problems=problems, file=src,
-                          hint="fix each key listed; see configs/defaults.yaml for the reference")
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the config",
+            problems=problems,
+            file=src,
+            hint="fix each key listed; see configs/defaults.yaml for the reference",
+        )
     read = data.get("read") or {}
     norm = data.get("normalize") or {}
     return Config(
@@ -212,7 +252,9 @@ def _validate_read(read: dict) -> list[str]:
         try:
             codecs.lookup(str(enc))
         except LookupError:
-            p.append(f"read.encoding: '{enc}' is not an encoding Python knows (try utf-8, gbk, gb18030, big5)")
+            p.append(
+                f"read.encoding: '{enc}' is not an encoding Python knows (try utf-8, gbk, gb18030, big5)"
+            )
     hr = read.get("header_row", "auto")
     if hr not in (None, "auto") and not (isinstance(hr, int) and hr >= 1):
         p.append(f"read.header_row: '{hr}' must be 'auto' or a row number from 1")

@@ -1,4 +1,5 @@
 """The command line: thin over the library, one-line errors, documented exit codes, every format."""
+
 import json
 import subprocess
 import sys
@@ -15,8 +16,17 @@ SAMPLES = ROOT / "samples"
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-c", "import sys; from custinfo.cli.main import main; sys.exit(main())",
-                           *map(str, args)], capture_output=True, text=True, input=stdin)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from custinfo.cli.main import main; sys.exit(main())",
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        input=stdin,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +39,26 @@ def store(tmp_path_factory):
 def test_version_and_help():
     assert cli("--version").stdout.startswith("custinfo ")
     out = cli("--help").stdout
-    for cmd in ("ingest", "normalize", "dedupe", "explain", "train", "report", "export", "show", "history",
-                "link", "unlink", "split", "retire", "review", "forget", "purge", "audit", "verify"):
+    for cmd in (
+        "ingest",
+        "normalize",
+        "dedupe",
+        "explain",
+        "train",
+        "report",
+        "export",
+        "show",
+        "history",
+        "link",
+        "unlink",
+        "split",
+        "retire",
+        "review",
+        "forget",
+        "purge",
+        "audit",
+        "verify",
+    ):
         assert cmd in out, cmd
 
 
@@ -86,6 +114,7 @@ def test_exported_xlsx_keeps_phones_as_text(store, tmp_path):
 
 def test_show_history_explain_and_verify(store):
     import io
+
     recs = pd.read_csv(io.StringIO(cli("export", "records", "-o", "-", "--store", store).stdout), dtype=str)
     cid, a, b = recs["customer_id"].iloc[0], recs["record_id"].iloc[0], recs["record_id"].iloc[1]
     assert cli("show", cid, "--store", store, "--format", "json").returncode == 0

@@ -1,21 +1,30 @@
 """Configs are validated up front and every problem is reported at once, with its key."""
+
 import pytest
 
 from custinfo.config import fold_header, load_config
-from custinfo.errors import ConfigError
+from custinfo.errors import ConfigError, InputError
 from custinfo.ingest.mapping import map_headers, require_identifying
-from custinfo.errors import InputError
 
 
 def test_all_config_problems_reported_at_once(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("read:\n  encoding: klingon\n  header_row: zero\nnormalize:\n  date_order: DYM\n"
-                   "trust:\n  web_form: 7\ncolumns:\n  Handy: mobile_phone\nbogus: 1\n", encoding="utf-8")
+    bad.write_text(
+        "read:\n  encoding: klingon\n  header_row: zero\nnormalize:\n  date_order: DYM\n"
+        "trust:\n  web_form: 7\ncolumns:\n  Handy: mobile_phone\nbogus: 1\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as exc:
         load_config(bad)
     text = exc.value.one_line()
-    for key in ("read.encoding", "read.header_row", "normalize.date_order", "trust.web_form",
-                "columns.Handy", "bogus"):
+    for key in (
+        "read.encoding",
+        "read.header_row",
+        "normalize.date_order",
+        "trust.web_form",
+        "columns.Handy",
+        "bogus",
+    ):
         assert key in text
     assert len(exc.value.problems) == 6
 
@@ -36,7 +45,9 @@ def test_headers_fold_case_spaces_and_punctuation():
 
 def test_chinese_and_english_aliases_map_to_fields():
     cfg = load_config()
-    hm = map_headers(["客户姓名", "手机号码", "办公电话", "E-mail", "工作单位", "Job Title", "微信", "奇怪的列"], cfg)
+    hm = map_headers(
+        ["客户姓名", "手机号码", "办公电话", "E-mail", "工作单位", "Job Title", "微信", "奇怪的列"], cfg
+    )
     assert hm.fields["name"] == ["客户姓名"] and hm.fields["mobile"] == ["手机号码"]
     assert hm.fields["phone"] == ["办公电话"] and hm.fields["email"] == ["E-mail"]
     assert hm.fields["company"] == ["工作单位"] and hm.fields["title"] == ["Job Title"]

@@ -1,7 +1,7 @@
 """Kill `custinfo ingest` with SIGKILL at random moments: no record is ever lost or duplicated,
 `custinfo verify` passes after every kill, and a re-ingest completes the work."""
+
 import csv
-import os
 import random
 import signal
 import subprocess
@@ -24,12 +24,22 @@ def _write_csv(path, n, seed):
         w = csv.writer(fh)
         w.writerow(["姓名", "手机", "邮箱", "城市"])
         for i in range(n):
-            w.writerow([f"客户{seed}_{i}", f"139{rnd.randrange(10**8):08d}", f"u{seed}_{i}@example.com", "上海"])
+            w.writerow(
+                [f"客户{seed}_{i}", f"139{rnd.randrange(10**8):08d}", f"u{seed}_{i}@example.com", "上海"]
+            )
 
 
 def _ingest_cmd(store, path):
-    return [sys.executable, "-c", "import sys; from custinfo.cli.main import main; sys.exit(main())",
-            "ingest", str(path), "--store", str(store), "--quiet"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from custinfo.cli.main import main; sys.exit(main())",
+        "ingest",
+        str(path),
+        "--store",
+        str(store),
+        "--quiet",
+    ]
 
 
 def _counts(store):

@@ -1,5 +1,6 @@
 """Protection end to end: masking by role, consent, audit trail, allowlist, and erasure that leaves
 no byte of the person anywhere in the store."""
+
 import json
 import os
 import subprocess
@@ -20,17 +21,24 @@ PERSON = {"name": "欧阳娜娜", "phone": "13712345678", "email": "nana.ouyang@
 def cli(*args, env=None):
     e = {**os.environ, **(env or {})}
     e.pop("CUSTINFO_ROLE", None) if env is None else None
-    return subprocess.run([sys.executable, "-c", "import sys; from custinfo.cli.main import main; sys.exit(main())",
-                           *args], capture_output=True, text=True, env=e)
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from custinfo.cli.main import main; sys.exit(main())", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+    )
 
 
 @pytest.fixture()
 def export_file(tmp_path):
     f = tmp_path / "web_export.csv"
-    f.write_text("姓名,手机,邮箱,城市,备注,是否接受营销\n"
-                 f"{PERSON['name']},{PERSON['phone']},{PERSON['email']},上海,,是\n"
-                 "王伟,13800138000,wangwei@example.com,北京,身份证110101199003071233 请回电,否\n"
-                 "李静,13900139000,lijing@example.com,广州,退订,\n", encoding="utf-8")
+    f.write_text(
+        "姓名,手机,邮箱,城市,备注,是否接受营销\n"
+        f"{PERSON['name']},{PERSON['phone']},{PERSON['email']},上海,,是\n"
+        "王伟,13800138000,wangwei@example.com,北京,身份证110101199003071233 请回电,否\n"
+        "李静,13900139000,lijing@example.com,广州,退订,\n",
+        encoding="utf-8",
+    )
     return f
 
 
@@ -85,11 +93,23 @@ def test_default_role_sees_masked_contacts(store, tmp_path):
 def test_unmask_refused_for_viewer_and_logged_for_admin(store, tmp_path):
     r = cli("export", "records", "-o", str(tmp_path / "x.csv"), "--store", str(store), "--unmask")
     assert r.returncode == 2 and "may not use --unmask" in r.stderr
-    r = cli("export", "records", "-o", str(tmp_path / "y.csv"), "--store", str(store), "--unmask", "--role", "admin")
+    r = cli(
+        "export",
+        "records",
+        "-o",
+        str(tmp_path / "y.csv"),
+        "--store",
+        str(store),
+        "--unmask",
+        "--role",
+        "admin",
+    )
     assert r.returncode == 0, r.stderr
     assert PERSON["phone"] in (tmp_path / "y.csv").read_text(encoding="utf-8-sig")
     last = AuditLog(store).entries()[-1]
-    assert last["command"] == "export records" and last["role"] == "admin" and last["details"]["unmask"] is True
+    assert (
+        last["command"] == "export records" and last["role"] == "admin" and last["details"]["unmask"] is True
+    )
 
 
 def test_secret_in_free_text_is_redacted_for_analyst(store, tmp_path):
@@ -102,8 +122,18 @@ def test_secret_in_free_text_is_redacted_for_analyst(store, tmp_path):
 
 def test_marketing_export_leaves_out_customers_without_consent(store, tmp_path):
     out = tmp_path / "m.csv"
-    r = cli("export", "contacts", "--purpose", "marketing", "-o", str(out), "--store", str(store),
-            "--role", "marketing")
+    r = cli(
+        "export",
+        "contacts",
+        "--purpose",
+        "marketing",
+        "-o",
+        str(out),
+        "--store",
+        str(store),
+        "--role",
+        "marketing",
+    )
     assert r.returncode == 0, r.stderr
     text = out.read_text(encoding="utf-8-sig")
     assert PERSON["phone"] in text and "13800138000" not in text and "13900139000" not in text
@@ -120,8 +150,11 @@ def test_every_command_on_personal_data_is_audited_and_chain_verifies(store, tmp
     assert data["verify"]["ok"]
     log = Path(store) / "audit" / "audit.jsonl"
     lines = log.read_text().splitlines()
-    lines[0] = lines[0].replace('"export customers"', '"export contacts"') if "export customers" in lines[0] else \
-        lines[0][:-2] + ' }'
+    lines[0] = (
+        lines[0].replace('"export customers"', '"export contacts"')
+        if "export customers" in lines[0]
+        else lines[0][:-2] + " }"
+    )
     log.write_text("\n".join(lines) + "\n")
     r = cli("audit", "--store", str(store))
     assert r.returncode == 3 and "does not verify" in r.stderr
@@ -130,6 +163,7 @@ def test_every_command_on_personal_data_is_audited_and_chain_verifies(store, tmp
 def test_allowlist_drops_columns_and_counts_them(tmp_path):
     f = tmp_path / "trade_show_cards.xlsx"
     import openpyxl
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["2026 博览会名片"])  # the trade_show config expects the header on row 3

@@ -1,4 +1,5 @@
 """How the CLI shows results: a report or a frame, as a rich table or in a machine format."""
+
 from __future__ import annotations
 
 import json
@@ -12,20 +13,33 @@ from ..errors import CustinfoError
 from .state import STATE, out
 
 FORMATS = ("table", "json", "csv", "markdown", "xlsx", "html")
-_EXT = {".json": "json", ".csv": "csv", ".md": "markdown", ".xlsx": "xlsx", ".html": "html",
-        ".jsonl": "jsonl", ".parquet": "parquet", ".txt": "table"}
+_EXT = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+    ".txt": "table",
+}
 
 
 def pick_format(fmt: str | None, output: str | None) -> str:
     if fmt:
         if fmt not in FORMATS:
-            raise CustinfoError(f"unknown format '{fmt}'", key="--format", hint=f"use one of: {', '.join(FORMATS)}")
+            raise CustinfoError(
+                f"unknown format '{fmt}'", key="--format", hint=f"use one of: {', '.join(FORMATS)}"
+            )
         return fmt
     if output and output != "-":
         ext = Path(output).suffix.lower()
         if ext not in _EXT:
-            raise CustinfoError(f"cannot tell the format of '{output}' from its extension", key="-o",
-                                hint="use .csv, .xlsx, .json, .md, .html or give --format")
+            raise CustinfoError(
+                f"cannot tell the format of '{output}' from its extension",
+                key="-o",
+                hint="use .csv, .xlsx, .json, .md, .html or give --format",
+            )
         return _EXT[ext]
     return "table"
 
@@ -37,6 +51,7 @@ def emit_report(report, fmt: str | None, output: str | None) -> None:
     fmt = pick_format(fmt, output)
     if fmt == "table" and (not output or output == "-"):
         from .render import print_report
+
         print_report(report, out)
         return
     if fmt == "json" and (not output or output == "-"):

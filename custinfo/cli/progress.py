@@ -1,4 +1,5 @@
 """A rich progress display for long work, shown only on a terminal and never with --quiet."""
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,14 @@ def progress_callback(title: str):
     if STATE.quiet or STATE.log_format == "json" or not sys.stderr.isatty():
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(title, total=None)
 
         def progress(phase: str, done: int, total: int) -> None:

@@ -5,6 +5,7 @@ Data is shown as text, never as rich markup, so a customer called ``[red]x[/red]
 that. Markdown lives in `custinfo.report.writers.format_markdown`; this module is the only
 place that knows about rich.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,8 +21,7 @@ CHART_BARS = 10
 BAR_WIDTH = 30
 
 
-def print_report(report: Report, console: Console, *, max_rows: int = MAX_ROWS,
-                 charts: bool = True) -> None:
+def print_report(report: Report, console: Console, *, max_rows: int = MAX_ROWS, charts: bool = True) -> None:
     """Print the report: title and time, headline figures, charts (bar/hbar/pie), tables."""
     console.print(Text(report.title, style="bold"))
     console.print(Text(f"generated {report.generated_at} · report {report.name}", style="dim"))
@@ -33,16 +33,22 @@ def print_report(report: Report, console: Console, *, max_rows: int = MAX_ROWS,
     for table in report.tables:
         console.print(rich_table(table, max_rows=max_rows))
         if len(table.frame) > max_rows:
-            console.print(Text(f"… {len(table.frame) - max_rows:,} more rows "
-                               "(--format csv, xlsx or html shows them all)", style="dim"))
+            console.print(
+                Text(
+                    f"… {len(table.frame) - max_rows:,} more rows "
+                    "(--format csv, xlsx or html shows them all)",
+                    style="dim",
+                )
+            )
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))
 
 
 def summary_table(report: Report) -> RichTable:
     """The headline figures as a two-column grid, numbers right-aligned."""
-    grid = RichTable(show_header=False, box=None, padding=(0, 2), title="Summary",
-                     title_justify="left", title_style="bold")
+    grid = RichTable(
+        show_header=False, box=None, padding=(0, 2), title="Summary", title_justify="left", title_style="bold"
+    )
     grid.add_column("figure", style="cyan")
     grid.add_column("value", justify="right")
     for key, value in report.summary.items():
@@ -53,12 +59,18 @@ def summary_table(report: Report) -> RichTable:
 def rich_table(table: Table, *, max_rows: int = MAX_ROWS) -> RichTable:
     """One report table: formatted values, numeric columns right-aligned, note as caption."""
     frame = table.data()
-    out = RichTable(title=table.title, title_justify="left", title_style="bold",
-                    caption=table.note, caption_justify="left")
+    out = RichTable(
+        title=table.title,
+        title_justify="left",
+        title_style="bold",
+        caption=table.note,
+        caption_justify="left",
+    )
     formats = []
     for column in frame.columns:
-        numeric = (pd.api.types.is_numeric_dtype(frame[column].dtype)
-                   and not pd.api.types.is_bool_dtype(frame[column].dtype))
+        numeric = pd.api.types.is_numeric_dtype(frame[column].dtype) and not pd.api.types.is_bool_dtype(
+            frame[column].dtype
+        )
         out.add_column(Text(column), justify="right" if numeric else "left", overflow="fold")
         formats.append(table.column_format(column))
     for row in frame.head(max_rows).itertuples(index=False, name=None):
@@ -89,6 +101,7 @@ def chart_panel(chart: Chart, table: Table) -> Panel:
     more = len(table.frame) - len(frame)
     if more > 0:
         lines.append(Text(f"… {more:,} more", style="dim"))
-    title = chart.title + (" (total of " + ", ".join(chart.y_columns) + ")"
-                           if chart.kind == "stacked" else "")
+    title = chart.title + (
+        " (total of " + ", ".join(chart.y_columns) + ")" if chart.kind == "stacked" else ""
+    )
     return Panel(Group(*lines), title=Text(title), title_align="left", expand=False)

@@ -3,6 +3,7 @@
 They may be written anywhere on the command line (`custinfo ingest f.csv --quiet` or
 `custinfo --quiet ingest f.csv`): main() lifts them out before typer parses the rest.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,6 +58,7 @@ def lift_global_options(argv: list[str]) -> list[str]:
 def access(store_path, command: str):
     """The role, masking and audit log of this command (see custinfo.access)."""
     from ..access import Access
+
     return Access(store_path, STATE.role, STATE.unmask, command)
 
 

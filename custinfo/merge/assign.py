@@ -1,4 +1,5 @@
 """Bridge from ingest to the matching engine: which customer does each new record belong to?"""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,8 @@ def decision_pairs(decisions: pd.DataFrame) -> tuple[list[tuple[str, str]], list
         return [], []
     latest = decisions.assign(_k=decisions[["a", "b"]].apply(lambda r: tuple(sorted(r)), axis=1))
     latest = latest.drop_duplicates("_k", keep="last")
-    must = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"]) if kind == "must_link"]
-    cannot = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"]) if kind == "cannot_link"]
+    must = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"], strict=True) if kind == "must_link"]
+    cannot = [tuple(k) for k, kind in zip(latest["_k"], latest["kind"], strict=True) if kind == "cannot_link"]
     return must, cannot
 
 
@@ -33,8 +34,9 @@ def load_model(store_path):
     return MatchModel.load(p) if p.exists() else None
 
 
-def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config,
-           store_path=None) -> Assignment:
+def assign(
+    new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config, store_path=None
+) -> Assignment:
     """Re-cluster the new records with the existing customers they meet; say where every record goes."""
     from ..match import Matcher, load_settings
 
@@ -44,5 +46,10 @@ def assign(new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, c
     cl = res.clusters.set_index("record_id")
     review = res.uncertain()[["record_id_l", "record_id_r", "match_probability"]]
     unmet = set(cl.loc[~cl["met"] & cl["customer_id"].notna(), "customer_id"])
-    return Assignment(group=cl["group"], before=cl["customer_id"].dropna(), score=cl["match_score"],
-                      review=review, unmet=unmet)
+    return Assignment(
+        group=cl["group"],
+        before=cl["customer_id"].dropna(),
+        score=cl["match_score"],
+        review=review,
+        unmet=unmet,
+    )

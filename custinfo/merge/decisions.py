@@ -1,5 +1,6 @@
 """Decisions by people: link, unlink, split, retire. Each is one atomic commit and is kept for good:
 must-link / cannot-link pairs live in the `decisions` table and every later ingest obeys them."""
+
 from __future__ import annotations
 
 import getpass
@@ -63,8 +64,15 @@ class _Session:
         self.members["customer_id"] = self.members["customer_id"].replace({gone: keep})
         self.merged = {k: (keep if v == gone else v) for k, v in self.merged.items()} | {gone: keep}
         self.affected = (self.affected - {gone}) | {keep}
-        self.redirects.append({"old_id": gone, "new_id": keep, "at": utcnow(), "batch_id": None,
-                               "reason": "linked by " + getpass.getuser()})
+        self.redirects.append(
+            {
+                "old_id": gone,
+                "new_id": keep,
+                "at": utcnow(),
+                "batch_id": None,
+                "reason": "linked by " + getpass.getuser(),
+            }
+        )
         return f"merged {gone} into {keep}"
 
     def unlink(self, ra: str, rb: str, note: str = "") -> str:
@@ -78,9 +86,17 @@ class _Session:
 
     def commit(self, reason: str) -> None:
         if self.affected:
-            _commit_change(self.txn, self.records, self.members, self.customers, self.affected, self.merged,
-                           reason, pd.concat(self.new_decisions, ignore_index=True) if self.new_decisions else None,
-                           pd.DataFrame(self.redirects) if self.redirects else None)
+            _commit_change(
+                self.txn,
+                self.records,
+                self.members,
+                self.customers,
+                self.affected,
+                self.merged,
+                reason,
+                pd.concat(self.new_decisions, ignore_index=True) if self.new_decisions else None,
+                pd.DataFrame(self.redirects) if self.redirects else None,
+            )
         elif self.new_decisions:
             self.txn.append("decisions", pd.concat(self.new_decisions, ignore_index=True))
             self.txn.commit({"decision": reason})
@@ -88,15 +104,28 @@ class _Session:
 
 def _decision(a: str, b: str, kind: str, note: str = "") -> pd.DataFrame:
     a, b = sorted((a, b))
-    return pd.DataFrame([{"a": a, "b": b, "kind": kind, "at": utcnow(), "by": getpass.getuser(), "note": note}])
+    return pd.DataFrame(
+        [{"a": a, "b": b, "kind": kind, "at": utcnow(), "by": getpass.getuser(), "note": note}]
+    )
 
 
-def _commit_change(txn, records, members, customers, affected, merged, reason, decisions=None, redirects=None):
+def _commit_change(
+    txn, records, members, customers, affected, merged, reason, decisions=None, redirects=None
+):
     cfg = load_config()
     now = utcnow()
-    customers_out, history = regolden(records, members, customers, affected, merged, now=now,
-                                      batch_id=f"D{txn.base['version'] + 1:06d}", trust=cfg.trust,
-                                      survivorship=cfg.survivorship, reason=reason)
+    customers_out, history = regolden(
+        records,
+        members,
+        customers,
+        affected,
+        merged,
+        now=now,
+        batch_id=f"D{txn.base['version'] + 1:06d}",
+        trust=cfg.trust,
+        survivorship=cfg.survivorship,
+        reason=reason,
+    )
     if decisions is not None:
         txn.append("decisions", decisions)
     if redirects is not None:
@@ -134,8 +163,9 @@ def _recluster(customer_id: str, records, members, decisions, txn) -> tuple[pd.D
     rids = set(members.loc[members["customer_id"] == customer_id, "record_id"])
     recs = records[records["record_id"].isin(rids)]
     must, cannot = decision_pairs(decisions)
-    res = Matcher(load_settings()).dedupe(recs, must_link=[p for p in must if set(p) <= rids],
-                                          cannot_link=[p for p in cannot if set(p) <= rids])
+    res = Matcher(load_settings()).dedupe(
+        recs, must_link=[p for p in must if set(p) <= rids], cannot_link=[p for p in cannot if set(p) <= rids]
+    )
     cl = res.clusters.set_index("record_id")["cluster_id"]
     keeper = cl[min(rids)]
     others = sorted(set(cl) - {keeper}, key=lambda c: min(cl.index[cl == c]))
@@ -153,18 +183,25 @@ def split(store: Store, ref: str, records_to_move: list[str] | None = None) -> D
     merged in last) out into their own customer, with cannot-link decisions so no ingest re-merges them."""
     with store.transaction("split") as txn:
         m = txn.base
-        records, members, customers = (store.frame(t, manifest=m) for t in ("records", "membership", "customers"))
+        records, members, customers = (
+            store.frame(t, manifest=m) for t in ("records", "membership", "customers")
+        )
         cid, _ = find_customer(store, ref, m)
         mine = set(members.loc[members["customer_id"] == cid, "record_id"])
         move = set(records_to_move or []) or _last_merged_records(store, cid, mine)
         if not move or not move < mine:
-            raise CustinfoError(f"nothing to split off {cid}", key="CUSTOMER_ID",
-                                hint="name the records to move with --records R1,R2 (see `custinfo show`)")
+            raise CustinfoError(
+                f"nothing to split off {cid}",
+                key="CUSTOMER_ID",
+                hint="name the records to move with --records R1,R2 (see `custinfo show`)",
+            )
         new_id = format_customer_id(txn.next_id("customer"))
         members = members.copy()
         members.loc[members["record_id"].isin(move), "customer_id"] = new_id
-        decs = pd.concat([_decision(min(mine - move), r, "cannot_link", f"split from {cid}") for r in sorted(move)],
-                         ignore_index=True)
+        decs = pd.concat(
+            [_decision(min(mine - move), r, "cannot_link", f"split from {cid}") for r in sorted(move)],
+            ignore_index=True,
+        )
         _commit_change(txn, records, members, customers, {cid, new_id}, {}, "split", decs)
     return DecisionResult("split", [cid, new_id], f"moved {len(move)} record(s) from {cid} to {new_id}")
 
@@ -191,13 +228,22 @@ def retire(store: Store, inactive_since: str) -> DecisionResult:
         stale = (customers["status"] == "active") & (customers["last_seen"].fillna("") < inactive_since)
         ids = list(customers.loc[stale, "customer_id"])
         if not ids:
-            return DecisionResult("retire", [], f"no active customer without records since {inactive_since}",
-                                  changed=False)
+            return DecisionResult(
+                "retire", [], f"no active customer without records since {inactive_since}", changed=False
+            )
         now = utcnow()
         customers.loc[stale, "status"] = "inactive"
         customers.loc[stale, "updated_at"] = now
-        hist = pd.DataFrame({"customer_id": ids, "field": "status", "old_value": "active", "new_value": "inactive",
-                             "changed_at": now, "reason": f"no record since {inactive_since}"})
+        hist = pd.DataFrame(
+            {
+                "customer_id": ids,
+                "field": "status",
+                "old_value": "active",
+                "new_value": "inactive",
+                "changed_at": now,
+                "reason": f"no record since {inactive_since}",
+            }
+        )
         txn.append("history", hist)
         txn.overwrite("customers", customers)
         txn.commit({"decision": "retire", "customers": len(ids)})

@@ -1,4 +1,5 @@
 """Reports over the store. `build_report(name, store=...)` returns a Report; `.to_dict()` is the JSON."""
+
 from __future__ import annotations
 
 from pathlib import Path

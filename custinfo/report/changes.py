@@ -1,7 +1,6 @@
 """`custinfo report changes --since DATE`: what changed in the golden records."""
-from __future__ import annotations
 
-import pandas as pd
+from __future__ import annotations
 
 from ..store.store import Store
 from .model import Chart, Report, Table, timestamp
@@ -16,10 +15,27 @@ def changes(store: Store, since: str | None = None, manifest: dict | None = None
     h = h.sort_values("changed_at", kind="stable")
     kinds = h.groupby("reason").size().rename("changes").reset_index()
     fields = h[h["reason"] != "created"].groupby("field").size().rename("changes").reset_index()
-    cols = ["changed_at", "customer_id", "field", "old_value", "new_value", "reason", "channel",
-            "source_file", "source_row"]
+    cols = [
+        "changed_at",
+        "customer_id",
+        "field",
+        "old_value",
+        "new_value",
+        "reason",
+        "channel",
+        "source_file",
+        "source_row",
+    ]
     figures = {"since": since, "changes": int(len(h)), "customers": int(h["customer_id"].nunique())}
-    return Report("changes", "Changes" + (f" since {since}" if since else ""), timestamp(), figures,
-                  [Table("kinds", "Changes by kind", kinds), Table("fields", "Changed fields", fields),
-                   Table("changes", "Every change", h[cols].reset_index(drop=True))],
-                  [Chart("kinds", "bar", "reason", "changes", "Changes by kind")] if len(kinds) else [])
+    return Report(
+        "changes",
+        "Changes" + (f" since {since}" if since else ""),
+        timestamp(),
+        figures,
+        [
+            Table("kinds", "Changes by kind", kinds),
+            Table("fields", "Changed fields", fields),
+            Table("changes", "Every change", h[cols].reset_index(drop=True)),
+        ],
+        [Chart("kinds", "bar", "reason", "changes", "Changes by kind")] if len(kinds) else [],
+    )

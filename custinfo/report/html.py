@@ -6,6 +6,7 @@ Every piece of data is HTML-escaped. Fonts come from the reader's system through
 stack (PingFang / Microsoft YaHei / Noto Sans CJK ...). Tables longer than `max_rows` show
 their first rows and say how many more the csv/xlsx export holds.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,18 @@ import pandas as pd
 from custinfo import __version__
 from custinfo.report.model import Chart, Report, Table, format_value, humanize
 
-PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-           "#ff9da7", "#9c755f", "#bab0ac")
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
 CHART_WIDTH = 520  # about the drawn width of a chart in a two-column grid, so 12px stays 12px
 MAX_CATEGORIES = 20  # bars per chart; the table below it has every row
 PIE_SLICES = 7  # the largest slices; the rest are summed as "Other"
@@ -121,9 +132,11 @@ def _friendly_time(iso: str) -> str:
 
 
 def _header(report: Report) -> str:
-    return (f"<header><h1>{escape(report.title)}</h1>"
-            f'<p class="meta">Generated {escape(_friendly_time(report.generated_at))} · '
-            f"report <code>{escape(report.name)}</code></p></header>")
+    return (
+        f"<header><h1>{escape(report.title)}</h1>"
+        f'<p class="meta">Generated {escape(_friendly_time(report.generated_at))} · '
+        f"report <code>{escape(report.name)}</code></p></header>"
+    )
 
 
 def _cards(report: Report) -> str:
@@ -133,8 +146,10 @@ def _cards(report: Report) -> str:
     for key, value in report.summary.items():
         shown = format_value(value, report.summary_format(key)) or "—"
         small = " small" if isinstance(value, dict | list | tuple | set) or len(shown) > 24 else ""
-        cards.append(f'<div class="card"><div class="label">{escape(humanize(key))}</div>'
-                     f'<div class="value{small}">{escape(shown)}</div></div>')
+        cards.append(
+            f'<div class="card"><div class="label">{escape(humanize(key))}</div>'
+            f'<div class="value{small}">{escape(shown)}</div></div>'
+        )
     return '<section class="cards">' + "".join(cards) + "</section>"
 
 
@@ -146,8 +161,7 @@ def _charts(report: Report) -> str:
         table = report.table(chart.table)
         svg, note = chart_svg(chart, table)
         note_html = f'<p class="chart-note">{escape(note)}</p>' if note else ""
-        figures.append(f"<figure><figcaption>{escape(chart.title)}</figcaption>{svg}{note_html}"
-                       "</figure>")
+        figures.append(f"<figure><figcaption>{escape(chart.title)}</figcaption>{svg}{note_html}</figure>")
     return '<section class="charts">' + "".join(figures) + "</section>"
 
 
@@ -166,38 +180,49 @@ def _table_section(table: Table, max_rows: int) -> str:
     """A heading, the note, and the table (first `max_rows` rows) with numbers right-aligned."""
     frame = table.data()
     columns = list(frame.columns)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype)
-               and not pd.api.types.is_bool_dtype(frame[c].dtype) for c in columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype)
+        for c in columns
+    ]
     formats = [table.column_format(c) for c in columns]
-    head = "".join(f'<th{" class=num" if n else ""}>{escape(c)}</th>'
-                   for c, n in zip(columns, numeric, strict=True))
+    head = "".join(
+        f"<th{' class=num' if n else ''}>{escape(c)}</th>" for c, n in zip(columns, numeric, strict=True)
+    )
     rows = []
     for row in frame.head(max_rows).itertuples(index=False, name=None):
         cells = "".join(
-            f'<td{" class=num" if n else ""}>{escape(format_value(v, f))}</td>'
-            for v, n, f in zip(row, numeric, formats, strict=True))
+            f"<td{' class=num' if n else ''}>{escape(format_value(v, f))}</td>"
+            for v, n, f in zip(row, numeric, formats, strict=True)
+        )
         rows.append(f"<tr>{cells}</tr>")
     if not rows:
         rows.append(f'<tr><td class="empty" colspan="{max(len(columns), 1)}">no rows</td></tr>')
     more = ""
     if len(frame) > max_rows:
-        more = (f'<p class="more">… {len(frame) - max_rows:,} more rows not shown here; '
-                "the csv or xlsx export of this report has them all.</p>")
+        more = (
+            f'<p class="more">… {len(frame) - max_rows:,} more rows not shown here; '
+            "the csv or xlsx export of this report has them all.</p>"
+        )
     note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
-    return (f'<section id="{escape(_anchor(table))}"><h2>{escape(table.title)}</h2>{note}'
-            f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>{more}</section>')
+    return (
+        f'<section id="{escape(_anchor(table))}"><h2>{escape(table.title)}</h2>{note}'
+        f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{more}</section>"
+    )
 
 
 def _footer(report: Report) -> str:
     notes = ""
     if report.notes:
         notes = "<h2>Notes</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in report.notes) + "</ul>"
-    return (f"{notes}<footer>custinfo {escape(__version__)} · report {escape(report.name)} · "
-            f"generated {escape(report.generated_at)}</footer>")
+    return (
+        f"{notes}<footer>custinfo {escape(__version__)} · report {escape(report.name)} · "
+        f"generated {escape(report.generated_at)}</footer>"
+    )
 
 
 # --- charts as inline SVG -------------------------------------------------------------------
+
 
 def text_px(text: str, size: float = FONT_SIZE) -> float:
     """Rough rendered width: CJK and full-width characters are about 1em, others 0.6em."""
@@ -217,8 +242,10 @@ def chart_svg(chart: Chart, table: Table) -> tuple[str, str | None]:
     """The SVG of a chart of `table`, and a note (e.g. how many categories were left out)."""
     frame = table.data()
     labels = [format_value(v) or "(blank)" for v in frame[chart.x].tolist()]
-    series = {y: pd.to_numeric(frame[y], errors="coerce").fillna(0.0).astype(float).tolist()
-              for y in chart.y_columns}
+    series = {
+        y: pd.to_numeric(frame[y], errors="coerce").fillna(0.0).astype(float).tolist()
+        for y in chart.y_columns
+    }
     fmt = table.column_format(chart.y_columns[0])
     if not labels:
         return _empty_svg(), None
@@ -238,14 +265,16 @@ def chart_svg(chart: Chart, table: Table) -> tuple[str, str | None]:
 
 
 def _svg(width: float, height: float, body: list[str], label: str = "chart") -> str:
-    return (f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(label)}" '
-            f'font-size="{FONT_SIZE}">' + "".join(body) + "</svg>")
+    return (
+        f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(label)}" '
+        f'font-size="{FONT_SIZE}">' + "".join(body) + "</svg>"
+    )
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", fill: str = "#1f2933",
-          extra: str = "") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{extra}>'
-            f"{escape(text)}</text>")
+def _text(
+    x: float, y: float, text: str, anchor: str = "start", fill: str = "#1f2933", extra: str = ""
+) -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{extra}>{escape(text)}</text>'
 
 
 def _empty_svg() -> str:
@@ -274,17 +303,20 @@ def _hbar_svg(labels: list[str], values: list[float], fmt: str | None) -> str:
     lo, hi = _domain(values)
     scale = plot_w / (hi - lo)
     zero = label_w + (0 - lo) * scale
-    body = [f'<line x1="{zero:.1f}" y1="{top}" x2="{zero:.1f}" y2="{top + row_h * len(labels)}" '
-            'stroke="#9aa5b1"/>']
+    body = [
+        f'<line x1="{zero:.1f}" y1="{top}" x2="{zero:.1f}" y2="{top + row_h * len(labels)}" '
+        'stroke="#9aa5b1"/>'
+    ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = top + i * row_h
         x0, x1 = sorted((zero, zero + value * scale))
-        body.append(f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
-                    f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 0.5):.1f}" '
-                    f'height="{row_h - 8}" rx="2" fill="{PALETTE[0]}"/></g>')
+        body.append(
+            f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
+            f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 0.5):.1f}" '
+            f'height="{row_h - 8}" rx="2" fill="{PALETTE[0]}"/></g>'
+        )
         body.append(_text(label_w - 8, y + row_h / 2 + 4, fit_text(label, label_w - 12), "end"))
-        body.append(_text(max(x1, zero) + 4, y + row_h / 2 + 4, format_value(value, fmt),
-                          fill="#3e4c59"))
+        body.append(_text(max(x1, zero) + 4, y + row_h / 2 + 4, format_value(value, fmt), fill="#3e4c59"))
     return _svg(CHART_WIDTH, top * 2 + row_h * len(labels), body)
 
 
@@ -308,21 +340,23 @@ def _column_svg(labels: list[str], values: list[float], fmt: str | None) -> str:
     body = []
     for tick in ticks:
         y = top + (hi - tick) * scale
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{CHART_WIDTH - 8}" y2="{y:.1f}" '
-                    'stroke="#e4e7eb"/>')
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{CHART_WIDTH - 8}" y2="{y:.1f}" stroke="#e4e7eb"/>')
         body.append(_text(left - 6, y + 4, format_value(tick, fmt), "end", "#616e7c"))
     slot = plot_w / len(labels)
     bar_w = min(slot * 0.7, 64)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         cx = left + slot * (i + 0.5)
         y0, y1 = sorted((zero, zero - value * scale))
-        body.append(f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
-                    f'<rect x="{cx - bar_w / 2:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
-                    f'height="{max(y1 - y0, 0.5):.1f}" rx="2" fill="{PALETTE[0]}"/></g>')
+        body.append(
+            f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
+            f'<rect x="{cx - bar_w / 2:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
+            f'height="{max(y1 - y0, 0.5):.1f}" rx="2" fill="{PALETTE[0]}"/></g>'
+        )
         body.append(_text(cx, y0 - 4, format_value(value, fmt), "middle", "#3e4c59"))
         body.append(_text(cx, height - bottom + 16, fit_text(label, slot - 4), "middle"))
-    body.append(f'<line x1="{left}" y1="{zero:.1f}" x2="{CHART_WIDTH - 8}" y2="{zero:.1f}" '
-                'stroke="#9aa5b1"/>')
+    body.append(
+        f'<line x1="{left}" y1="{zero:.1f}" x2="{CHART_WIDTH - 8}" y2="{zero:.1f}" stroke="#9aa5b1"/>'
+    )
     return _svg(CHART_WIDTH, height, body)
 
 
@@ -330,8 +364,10 @@ def _legend(names: list[str], y: float, x: float = 0) -> list[str]:
     """Colour swatches and names in a row."""
     body = []
     for i, name in enumerate(names):
-        body.append(f'<rect x="{x:.1f}" y="{y - 10}" width="12" height="12" rx="2" '
-                    f'fill="{PALETTE[i % len(PALETTE)]}"/>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{y - 10}" width="12" height="12" rx="2" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
         body.append(_text(x + 16, y, name))
         x += 16 + text_px(name) + 18
     return body
@@ -353,10 +389,12 @@ def _stacked_svg(labels: list[str], series: dict[str, list[float]], fmt: str | N
         for k, name in enumerate(names):
             value = max(series[name][i], 0.0)
             width = value * scale
-            body.append(f"<g><title>{escape(label)} · {escape(humanize(name))}: "
-                        f"{escape(format_value(value, fmt))}</title>"
-                        f'<rect x="{x:.1f}" y="{y + 4}" width="{width:.1f}" height="{row_h - 8}" '
-                        f'fill="{PALETTE[k % len(PALETTE)]}"/></g>')
+            body.append(
+                f"<g><title>{escape(label)} · {escape(humanize(name))}: "
+                f"{escape(format_value(value, fmt))}</title>"
+                f'<rect x="{x:.1f}" y="{y + 4}" width="{width:.1f}" height="{row_h - 8}" '
+                f'fill="{PALETTE[k % len(PALETTE)]}"/></g>'
+            )
             x += width
         body.append(_text(label_w - 8, y + row_h / 2 + 4, fit_text(label, label_w - 12), "end"))
         body.append(_text(x + 4, y + row_h / 2 + 4, format_value(totals[i], fmt), fill="#3e4c59"))
@@ -365,8 +403,11 @@ def _stacked_svg(labels: list[str], series: dict[str, list[float]], fmt: str | N
 
 def _pie_slices(labels: list[str], values: list[float]) -> list[tuple[str, float]]:
     """The largest positive slices, the rest summed as 'Other'."""
-    pairs = sorted(((label, v) for label, v in zip(labels, values, strict=True) if v > 0),
-                   key=lambda p: p[1], reverse=True)
+    pairs = sorted(
+        ((label, v) for label, v in zip(labels, values, strict=True) if v > 0),
+        key=lambda p: p[1],
+        reverse=True,
+    )
     if len(pairs) > PIE_SLICES + 1:
         rest = sum(v for _, v in pairs[PIE_SLICES:])
         pairs = pairs[:PIE_SLICES] + [(f"Other ({len(pairs) - PIE_SLICES})", rest)]
@@ -384,37 +425,44 @@ def _pie_svg(labels: list[str], values: list[float], fmt: str | None) -> str:
     body, angle = [], -math.pi / 2
     for i, (label, value) in enumerate(slices):
         sweep = 2 * math.pi * value / total
-        body.append(f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
-                    f"{_donut_segment(cx, cy, r, inner, angle, sweep, PALETTE[i % len(PALETTE)])}"
-                    "</g>")
+        body.append(
+            f"<g><title>{escape(label)}: {escape(format_value(value, fmt))}</title>"
+            f"{_donut_segment(cx, cy, r, inner, angle, sweep, PALETTE[i % len(PALETTE)])}"
+            "</g>"
+        )
         angle += sweep
-    body.append(_text(cx, cy + 6, format_value(total, fmt), "middle", extra=' font-size="16" '
-                      'font-weight="600"'))
+    body.append(
+        _text(cx, cy + 6, format_value(total, fmt), "middle", extra=' font-size="16" font-weight="600"')
+    )
     x0 = 2 * cx + 24
     for i, (label, value) in enumerate(slices):
         y = 24 + i * 24
-        body.append(f'<rect x="{x0}" y="{y - 10}" width="12" height="12" rx="2" '
-                    f'fill="{PALETTE[i % len(PALETTE)]}"/>')
+        body.append(
+            f'<rect x="{x0}" y="{y - 10}" width="12" height="12" rx="2" fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
         body.append(_text(x0 + 18, y, fit_text(label, CHART_WIDTH - x0 - 150)))
         share = format_value(value / total, "percent")
-        body.append(_text(CHART_WIDTH - 8, y, f"{format_value(value, fmt)} · {share}", "end",
-                          "#3e4c59"))
+        body.append(_text(CHART_WIDTH - 8, y, f"{format_value(value, fmt)} · {share}", "end", "#3e4c59"))
     return _svg(CHART_WIDTH, height, body)
 
 
-def _donut_segment(cx: float, cy: float, r: float, inner: float, start: float, sweep: float,
-                   color: str) -> str:
+def _donut_segment(
+    cx: float, cy: float, r: float, inner: float, start: float, sweep: float, color: str
+) -> str:
     """An SVG path for one ring segment (a full ring when `sweep` is the whole circle)."""
     if sweep >= 2 * math.pi - 1e-9:
-        return (f'<circle cx="{cx}" cy="{cy}" r="{(r + inner) / 2}" fill="none" stroke="{color}" '
-                f'stroke-width="{r - inner}"/>')
+        return (
+            f'<circle cx="{cx}" cy="{cy}" r="{(r + inner) / 2}" fill="none" stroke="{color}" '
+            f'stroke-width="{r - inner}"/>'
+        )
     end = start + sweep
     large = 1 if sweep > math.pi else 0
 
     def point(radius: float, a: float) -> str:
         return f"{cx + radius * math.cos(a):.2f} {cy + radius * math.sin(a):.2f}"
 
-    return (f'<path d="M {point(r, start)} A {r} {r} 0 {large} 1 {point(r, end)} '
-            f'L {point(inner, end)} A {inner} {inner} 0 {large} 0 {point(inner, start)} Z" '
-            f'fill="{color}" stroke="#fff" stroke-width="1"/>')
-
+    return (
+        f'<path d="M {point(r, start)} A {r} {r} 0 {large} 1 {point(r, end)} '
+        f'L {point(inner, end)} A {inner} {inner} 0 {large} 0 {point(inner, start)} Z" '
+        f'fill="{color}" stroke="#fff" stroke-width="1"/>'
+    )

@@ -11,6 +11,7 @@ float column named like a rate or share (``duplicate_rate``, ``share``, ``重复
 whose values all lie in [0, 1] is shown as a percentage. Machine formats (json, csv) always
 carry the raw values.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -85,9 +86,10 @@ def column_json(series: pd.Series) -> list[Any]:
     if pd.api.types.is_datetime64_dtype(series.dtype):  # tz-naive: format in one numpy call
         return _iso_naive(series)
     plain = (str, int, bool)
-    return [v if type(v) in plain or v is None
-            or (type(v) is float and math.isfinite(v)) else json_safe(v)
-            for v in series.tolist()]
+    return [
+        v if type(v) in plain or v is None or (type(v) is float and math.isfinite(v)) else json_safe(v)
+        for v in series.tolist()
+    ]
 
 
 def _iso_naive(series: pd.Series) -> list[str | None]:
@@ -103,15 +105,17 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a frame as JSON-safe dicts, column names as strings."""
     columns = [str(c) for c in frame.columns]
     values = [column_json(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)] if values \
+    return (
+        [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+        if values
         else [{} for _ in range(len(frame))]
+    )
 
 
 def _flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Give a frame a meaningful index back as columns and string column names."""
     index = frame.index
-    if not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0
-            and index.step == 1):
+    if not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1):
         frame = frame.reset_index()
     if isinstance(frame.columns, pd.MultiIndex):
         names = [" / ".join(str(p) for p in col if str(p) != "") for col in frame.columns]
@@ -204,8 +208,9 @@ class Report:
         by_name = {t.name: t for t in self.tables}
         for chart in self.charts:
             if chart.kind not in CHART_KINDS:
-                problems.append(f"chart {chart.title!r}: kind {chart.kind!r} is not one of "
-                                f"{', '.join(CHART_KINDS)}")
+                problems.append(
+                    f"chart {chart.title!r}: kind {chart.kind!r} is not one of {', '.join(CHART_KINDS)}"
+                )
             table = by_name.get(chart.table)
             if table is None:
                 problems.append(f"chart {chart.title!r}: no table named {chart.table!r}")
@@ -213,14 +218,14 @@ class Report:
             columns = set(table.data().columns)
             for col in [chart.x, *chart.y_columns]:
                 if col not in columns:
-                    problems.append(f"chart {chart.title!r}: table {chart.table!r} has no "
-                                    f"column {col!r}")
+                    problems.append(f"chart {chart.title!r}: table {chart.table!r} has no column {col!r}")
         formats = [("summary", k, f) for k, f in self.formats.items()]
         formats += [(f"table {t.name!r}", k, f) for t in self.tables for k, f in t.formats.items()]
         for where, key, fmt in formats:
             if fmt not in VALUE_FORMATS:
-                problems.append(f"{where}: format {fmt!r} of {key!r} is not one of "
-                                f"{', '.join(VALUE_FORMATS)}")
+                problems.append(
+                    f"{where}: format {fmt!r} of {key!r} is not one of {', '.join(VALUE_FORMATS)}"
+                )
         return problems
 
     def table(self, name: str) -> Table:
@@ -228,8 +233,10 @@ class Report:
         for table in self.tables:
             if table.name == name:
                 return table
-        raise KeyError(f"report {self.name!r} has no table {name!r}; it has "
-                       f"{', '.join(t.name for t in self.tables) or 'none'}")
+        raise KeyError(
+            f"report {self.name!r} has no table {name!r}; it has "
+            f"{', '.join(t.name for t in self.tables) or 'none'}"
+        )
 
     def summary_format(self, key: str) -> str | None:
         """The display format of a headline figure: explicit, else 'percent' for a rate."""

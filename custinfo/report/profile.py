@@ -1,4 +1,5 @@
 """`custinfo report profile`: what the customer base looks like (gender, age, region, companies)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,16 +29,28 @@ def profile(store: Store, manifest: dict | None = None, today: date | None = Non
     age_t = bands.value_counts().reindex(AGE_LABELS).fillna(0).astype(int).rename_axis("age_band")
     gender = _counts(c["gender"].map({"M": "male", "F": "female"}), "gender")
     n = len(c)
-    figures = {"customers": n, "female_share": round(float((c["gender"] == "F").sum() / n), 4) if n else 0.0,
-               "with_birth_date": int(born.notna().sum()),
-               "median_age": float(age.median()) if born.notna().any() else None}
-    return Report("profile", "Customer profile", timestamp(), figures,
-                  [Table("gender", "Gender", gender),
-                   Table("age", "Age bands", age_t.rename("customers").reset_index()),
-                   Table("provinces", "Provinces", _counts(c["province"], "province")),
-                   Table("cities", "Cities", _counts(c["city"], "city")),
-                   Table("companies", "Companies", _counts(c["company"], "company")),
-                   Table("titles", "Titles", _counts(c["title"], "title"))],
-                  [Chart("gender", "pie", "gender", "customers", "Gender"),
-                   Chart("age", "bar", "age_band", "customers", "Age bands"),
-                   Chart("provinces", "hbar", "province", "customers", "Provinces")])
+    figures = {
+        "customers": n,
+        "female_share": round(float((c["gender"] == "F").sum() / n), 4) if n else 0.0,
+        "with_birth_date": int(born.notna().sum()),
+        "median_age": float(age.median()) if born.notna().any() else None,
+    }
+    return Report(
+        "profile",
+        "Customer profile",
+        timestamp(),
+        figures,
+        [
+            Table("gender", "Gender", gender),
+            Table("age", "Age bands", age_t.rename("customers").reset_index()),
+            Table("provinces", "Provinces", _counts(c["province"], "province")),
+            Table("cities", "Cities", _counts(c["city"], "city")),
+            Table("companies", "Companies", _counts(c["company"], "company")),
+            Table("titles", "Titles", _counts(c["title"], "title")),
+        ],
+        [
+            Chart("gender", "pie", "gender", "customers", "Gender"),
+            Chart("age", "bar", "age_band", "customers", "Age bands"),
+            Chart("provinces", "hbar", "province", "customers", "Provinces"),
+        ],
+    )

@@ -28,6 +28,7 @@ stacked into one file with a leading ``table`` column naming the table of each r
 of their columns, blank where a table has no such column). A report with no tables writes its
 summary as ``metric,value`` rows. The headline summary is in every other format.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,10 +56,23 @@ from custinfo.errors import CustinfoError
 from custinfo.report.model import Chart, Report, Table, format_value, frame_records, humanize, is_missing
 from custinfo.security.perms import DIR_MODE, FILE_MODE
 
-FRAME_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl",
-                 ".ndjson": "jsonl", ".json": "json"}
-REPORT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "markdown",
-                  ".markdown": "markdown", ".html": "html", ".htm": "html"}
+FRAME_FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+REPORT_FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
 _TEXT_FORMATS = {"csv", "json", "jsonl", "markdown", "html"}  # may go to stdout
 
 XLSX_MAX_ROWS = 1_048_576
@@ -75,12 +89,15 @@ _ID_NAME = re.compile(  # the whole name, so that counts like `valid_phone` stay
     r"(phone|mobile|cellphone|tel|telephone|fax)\d*|id|.+_id|id_?(no|number|card)|qq|wechat|"
     r"zip(code)?|post_?code|postal_code|(bank_)?card(_no)?|account(_no)?|"
     r"(手机|电话|固话)(号|号码)?\d*|(身份证|证件)(号|号码)?|编号|(银行)?卡号|账号|邮编|邮政编码|"
-    r"qq号|微信号?", re.IGNORECASE)
+    r"qq号|微信号?",
+    re.IGNORECASE,
+)
 _DIGITS = re.compile(r"[+\-]?[\d\s().\-/]*\d[\d\s().\-/]*")  # Excel would make it a number
 _LONG_INTEGER = 10**10  # 11 digits: Excel's General format shows these as 1.38E+10
 
 
 # --- formula injection ----------------------------------------------------------------------
+
 
 def is_formula_risk(value: str) -> bool:
     """True when a spreadsheet could read `value` as a formula (see the module docstring)."""
@@ -121,6 +138,7 @@ def _neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- files: permissions, atomic replace, formats --------------------------------------------
 
+
 def _make_dirs(directory: Path) -> None:
     """Create `directory` and its missing parents, each owner-only (0700).
 
@@ -154,9 +172,11 @@ def _atomic_output(out: Path) -> Iterator[Path]:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise CustinfoError(f"cannot write the file: {exc.strerror or exc}", file=str(out),
-                                hint="check the folder exists and is writable, or choose another "
-                                     "path") from exc
+            raise CustinfoError(
+                f"cannot write the file: {exc.strerror or exc}",
+                file=str(out),
+                hint="check the folder exists and is writable, or choose another path",
+            ) from exc
         raise
 
 
@@ -167,20 +187,25 @@ def _resolve_format(out: str | Path, fmt: str | None, known: dict[str, str]) -> 
         fmt = fmt.lower().lstrip(".")
         fmt = {"md": "markdown", "ndjson": "jsonl", "htm": "html"}.get(fmt, fmt)
         if fmt not in choices:
-            raise CustinfoError(f"cannot write format {fmt!r}", key="format",
-                                hint=f"use one of {', '.join(choices)}")
+            raise CustinfoError(
+                f"cannot write format {fmt!r}", key="format", hint=f"use one of {', '.join(choices)}"
+            )
         return fmt
     if str(out) == "-":
         return "csv"
     fmt = known.get(Path(out).suffix.lower())
     if fmt is None:
-        raise CustinfoError("cannot tell the output format from the file name", file=str(out),
-                            hint=f"name the file {' or '.join(sorted(known))}, or give the format")
+        raise CustinfoError(
+            "cannot tell the output format from the file name",
+            file=str(out),
+            hint=f"name the file {' or '.join(sorted(known))}, or give the format",
+        )
     return fmt
 
 
-def _write_text_output(out: str | Path, write: Callable[[IO[str]], None],
-                       encoding: str = "utf-8") -> Path | None:
+def _write_text_output(
+    out: str | Path, write: Callable[[IO[str]], None], encoding: str = "utf-8"
+) -> Path | None:
     """Run `write` on a text stream for `out`: stdout for '-', else an owner-only file."""
     if str(out) == "-":
         return _write_stdout(write, encoding)
@@ -207,15 +232,24 @@ def _write_stdout(write: Callable[[IO[str]], None], encoding: str) -> None:
 
 def _no_binary_to_stdout(out: str | Path, fmt: str) -> None:
     if str(out) == "-" and fmt not in _TEXT_FORMATS:
-        raise CustinfoError(f"{fmt} cannot be written to stdout", key="output",
-                            hint=f"give a file name, e.g. -o result.{fmt}")
+        raise CustinfoError(
+            f"{fmt} cannot be written to stdout", key="output", hint=f"give a file name, e.g. -o result.{fmt}"
+        )
 
 
 # --- write_frame ----------------------------------------------------------------------------
 
-def write_frame(df: pd.DataFrame, out: str | Path, *, fmt: str | None = None,
-                encoding: str = "utf-8-sig", text_columns: set[str] | None = None,
-                date_columns: set[str] | None = None, sheet_name: str = "data") -> Path | None:
+
+def write_frame(
+    df: pd.DataFrame,
+    out: str | Path,
+    *,
+    fmt: str | None = None,
+    encoding: str = "utf-8-sig",
+    text_columns: set[str] | None = None,
+    date_columns: set[str] | None = None,
+    sheet_name: str = "data",
+) -> Path | None:
     """Write one frame as csv, xlsx, parquet, jsonl or json; return the path (None: stdout).
 
     `fmt` defaults to the extension of `out`; `out == '-'` writes CSV (no BOM) to stdout.
@@ -267,17 +301,25 @@ def _unencodable_error(frame: pd.DataFrame, encoding: str, out: str | Path) -> C
         try:
             str(col).encode(encoding)
         except UnicodeEncodeError:
-            return CustinfoError(f"column name {col!r} cannot be written in {encoding}",
-                                 file=str(out), key=str(col), hint=_ENCODING_HINT)
+            return CustinfoError(
+                f"column name {col!r} cannot be written in {encoding}",
+                file=str(out),
+                key=str(col),
+                hint=_ENCODING_HINT,
+            )
     for row_no, row in enumerate(frame.itertuples(index=False, name=None), start=1):
         for col, value in zip(frame.columns, row, strict=True):
             try:
                 str(value).encode(encoding)
             except UnicodeEncodeError:
-                return CustinfoError(f"{value!r} cannot be written in {encoding}",
-                                     file=str(out), row=row_no, key=str(col), hint=_ENCODING_HINT)
-    return CustinfoError(f"the data cannot be written in {encoding}", file=str(out),
-                         hint=_ENCODING_HINT)
+                return CustinfoError(
+                    f"{value!r} cannot be written in {encoding}",
+                    file=str(out),
+                    row=row_no,
+                    key=str(col),
+                    hint=_ENCODING_HINT,
+                )
+    return CustinfoError(f"the data cannot be written in {encoding}", file=str(out), hint=_ENCODING_HINT)
 
 
 _ENCODING_HINT = "use --encoding gb18030 (all of Unicode, GBK-compatible) or the default utf-8-sig"
@@ -307,7 +349,15 @@ def _parquet_ready(df: pd.DataFrame, text_columns: set[str], date_columns: set[s
                 frame.isetitem(i, parsed)
                 continue
         mixed = series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in (
-            "string", "empty", "integer", "floating", "boolean", "datetime", "date", "decimal")
+            "string",
+            "empty",
+            "integer",
+            "floating",
+            "boolean",
+            "datetime",
+            "date",
+            "decimal",
+        )
         if str(col) in text_columns or mixed:
             frame.isetitem(i, series.map(_as_text).astype("string"))
     return frame
@@ -335,9 +385,11 @@ _NUMBER_FORMATS = {"percent": "0.0%", "int": "#,##0", "float": "#,##0.00", "text
 
 def _check_xlsx_rows(n_rows: int, out: str | Path) -> None:
     if n_rows + 1 > XLSX_MAX_ROWS:
-        raise CustinfoError(f"{n_rows:,} rows do not fit in one Excel sheet "
-                            f"({XLSX_MAX_ROWS - 1:,} at most)", file=str(out),
-                            hint="write .csv or .parquet, or filter the rows")
+        raise CustinfoError(
+            f"{n_rows:,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS - 1:,} at most)",
+            file=str(out),
+            hint="write .csv or .parquet, or filter the rows",
+        )
 
 
 def _save_workbook(workbook: Workbook, path: Path) -> Path:
@@ -374,9 +426,15 @@ class _Column:
         self.width = width
 
 
-def write_sheet(workbook: Workbook, df: pd.DataFrame, title: str, *,
-                text_columns: set[str] | None = None, date_columns: set[str] | None = None,
-                formats: dict[str, str] | None = None) -> WriteOnlyWorksheet:
+def write_sheet(
+    workbook: Workbook,
+    df: pd.DataFrame,
+    title: str,
+    *,
+    text_columns: set[str] | None = None,
+    date_columns: set[str] | None = None,
+    formats: dict[str, str] | None = None,
+) -> WriteOnlyWorksheet:
     """Add `df` as a sheet of a write-only workbook: header, widths, freeze, autofilter.
 
     `formats` maps columns to 'percent' | 'int' | 'float' | 'text' number formats.
@@ -384,8 +442,13 @@ def write_sheet(workbook: Workbook, df: pd.DataFrame, title: str, *,
     """
     sheet = workbook.create_sheet(safe_sheet_title(title, workbook.sheetnames))
     columns = [
-        _prepare_column(str(name), df.iloc[:, i], text_columns or set(), date_columns or set(),
-                        (formats or {}).get(str(name)))
+        _prepare_column(
+            str(name),
+            df.iloc[:, i],
+            text_columns or set(),
+            date_columns or set(),
+            (formats or {}).get(str(name)),
+        )
         for i, name in enumerate(df.columns)
     ]
     for i, column in enumerate(columns, start=1):
@@ -433,8 +496,11 @@ def _append_rows(sheet: WriteOnlyWorksheet, columns: list[_Column], n_rows: int)
         row: list[Any] = []
         for column, cell in zip(columns, styled, strict=True):
             value = column.values[r]
-            if cell is None or value is None or (isinstance(value, str) and column.number_format
-                                                 not in ("@", None)):
+            if (
+                cell is None
+                or value is None
+                or (isinstance(value, str) and column.number_format not in ("@", None))
+            ):
                 row.append(value)  # a text fallback in a date column keeps General format
             else:
                 cell.value = value
@@ -442,11 +508,15 @@ def _append_rows(sheet: WriteOnlyWorksheet, columns: list[_Column], n_rows: int)
         sheet.append(row)
 
 
-def _prepare_column(name: str, series: pd.Series, text_columns: set[str], date_columns: set[str],
-                    fmt: str | None) -> _Column:
+def _prepare_column(
+    name: str, series: pd.Series, text_columns: set[str], date_columns: set[str], fmt: str | None
+) -> _Column:
     """Decide how a column is written: as dates, as text, or as numbers/booleans."""
-    if name in date_columns or pd.api.types.is_datetime64_any_dtype(series.dtype) or (
-            _is_iso_date_column(series)):
+    if (
+        name in date_columns
+        or pd.api.types.is_datetime64_any_dtype(series.dtype)
+        or (_is_iso_date_column(series))
+    ):
         dated = _date_column(name, series)
         if dated is not None:
             return dated
@@ -564,8 +634,10 @@ def _width(name: str, values: list[Any]) -> float:
 
 # --- reports --------------------------------------------------------------------------------
 
-def write_report(report: Report, out: str | Path, fmt: str | None = None, *,
-                 encoding: str = "utf-8-sig") -> Path | None:
+
+def write_report(
+    report: Report, out: str | Path, fmt: str | None = None, *, encoding: str = "utf-8-sig"
+) -> Path | None:
     """Write a report as csv, xlsx, json, markdown or html; return the path (None: stdout).
 
     `fmt` defaults to the extension of `out` ('-' is stdout, csv unless `fmt` says otherwise).
@@ -592,9 +664,14 @@ def write_report(report: Report, out: str | Path, fmt: str | None = None, *,
 def report_csv_frame(report: Report) -> pd.DataFrame:
     """The one frame a report's csv holds (see the module docstring)."""
     if not report.tables:
-        return pd.DataFrame({"metric": list(report.summary),
-                             "value": [format_value(v) if isinstance(v, dict | list) else v
-                                       for v in report.summary.values()]})
+        return pd.DataFrame(
+            {
+                "metric": list(report.summary),
+                "value": [
+                    format_value(v) if isinstance(v, dict | list) else v for v in report.summary.values()
+                ],
+            }
+        )
     if len(report.tables) == 1:
         return report.tables[0].data()
     parts = []
@@ -687,8 +764,7 @@ def _summary_cell(sheet: WriteOnlyWorksheet, value: Any, fmt: str | None) -> Any
 _XLSX_CHART_ROWS = 30
 
 
-def _add_xlsx_chart(sheet: WriteOnlyWorksheet, frame: pd.DataFrame, chart: Chart,
-                    position: int) -> None:
+def _add_xlsx_chart(sheet: WriteOnlyWorksheet, frame: pd.DataFrame, chart: Chart, position: int) -> None:
     """A native Excel chart of the first rows of the table, to the right of the data
     (`position` stacks several charts of one table below each other)."""
     from openpyxl.chart import BarChart, PieChart, Reference
@@ -711,8 +787,7 @@ def _add_xlsx_chart(sheet: WriteOnlyWorksheet, frame: pd.DataFrame, chart: Chart
         xl_chart.x_axis.delete = xl_chart.y_axis.delete = False  # openpyxl 3.1 hides axes
     for y in chart.y_columns:
         y_col = columns.index(y) + 1
-        xl_chart.add_data(Reference(sheet, min_col=y_col, min_row=1, max_row=n + 1),
-                          titles_from_data=True)
+        xl_chart.add_data(Reference(sheet, min_col=y_col, min_row=1, max_row=n + 1), titles_from_data=True)
     xl_chart.set_categories(cats)
     more = f" (first {n} of {len(frame)})" if len(frame) > n else ""
     xl_chart.title = chart.title + more
@@ -724,6 +799,7 @@ def _add_xlsx_chart(sheet: WriteOnlyWorksheet, frame: pd.DataFrame, chart: Chart
 
 
 # --- markdown -------------------------------------------------------------------------------
+
 
 def _md_text(text: str) -> str:
     """Text whose angle brackets cannot become HTML when the markdown is rendered."""
@@ -743,8 +819,10 @@ def markdown_table(table: Table) -> str:
         return "_(no columns)_"
     formats = [table.column_format(c) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c].dtype) for c in frame.columns]
-    lines = ["| " + " | ".join(_md_cell(c) for c in frame.columns) + " |",
-             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    lines = [
+        "| " + " | ".join(_md_cell(c) for c in frame.columns) + " |",
+        "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+    ]
     for row in frame.itertuples(index=False, name=None):
         cells = [_md_cell(format_value(v, f)) for v, f in zip(row, formats, strict=True)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -755,8 +833,7 @@ def markdown_table(table: Table) -> str:
 
 def format_markdown(report: Report) -> str:
     """The report as markdown: title, time, headline figures, every table in full, notes."""
-    parts = [f"# {_md_text(report.title)}", "",
-             f"_Generated {report.generated_at} · report `{report.name}`_"]
+    parts = [f"# {_md_text(report.title)}", "", f"_Generated {report.generated_at} · report `{report.name}`_"]
     if report.summary:
         parts += ["", "| Figure | Value |", "|---|---:|"]
         for key, value in report.summary.items():
