@@ -131,3 +131,20 @@ def test_log_format_json_gives_one_json_line_per_event(tmp_path):
     assert r.returncode == 0, r.stderr
     events = [json.loads(line) for line in r.stderr.splitlines()]
     assert events[-1]["event"] == "summary" and events[-1]["records"] > 0
+
+
+def test_store_option_before_the_command_name_is_accepted():
+    """`custinfo --store DIR ingest F` failed with "No such option: --store" though the README
+    promises the shared options before or after the command name."""
+    from custinfo.cli.state import lift_global_options
+
+    assert lift_global_options(["--store", "S", "ingest", "a.csv"]) == ["ingest", "a.csv", "--store", "S"]
+    assert lift_global_options(["--store=S", "report", "summary"]) == ["report", "summary", "--store=S"]
+    assert lift_global_options(["--store", "S", "forget", "--", "-x"]) == [
+        "forget",
+        "--store",
+        "S",
+        "--",
+        "-x",
+    ]
+    assert lift_global_options(["ingest", "a.csv", "--store", "S"]) == ["ingest", "a.csv", "--store", "S"]

@@ -52,7 +52,22 @@ def lift_global_options(argv: list[str]) -> list[str]:
         i += 1
     if STATE.role is None:
         STATE.role = os.environ.get("CUSTINFO_ROLE") or None
-    return rest
+    return _store_after_command(rest)
+
+
+def _store_after_command(argv: list[str]) -> list[str]:
+    """`custinfo --store DIR ingest F` works as `custinfo ingest F --store DIR`: the option belongs to
+    each command, so one written before the command name is moved behind it."""
+    head, i = [], 0
+    while i < len(argv) and argv[i].partition("=")[0] == "--store":
+        take = 1 if "=" in argv[i] else 2
+        head += argv[i : i + take]
+        i += take
+    if not head:
+        return argv
+    rest = argv[i:]
+    cut = rest.index("--") if "--" in rest else len(rest)
+    return rest[:cut] + head + rest[cut:]
 
 
 def access(store_path, command: str):
