@@ -39,6 +39,7 @@ def _features_con(token: str, features):
             _WORKER.pop(old).close()
         con = duckdb.connect(":memory:")
         con.execute("SET threads = 1")  # one Spark task per core already
+        con.execute("SET enable_progress_bar = false")  # a worker's stdout can be the terminal's
         con.register("recs_in", pa.ipc.open_stream(features.value).read_all())
         con.execute("CREATE TABLE recs AS SELECT * FROM recs_in")
         con.unregister("recs_in")
