@@ -129,9 +129,17 @@ def fold_header(text: str) -> str:
     return _FOLD_RE.sub("", t)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster, same result
+
+
+def safe_load(text: str):
+    """yaml.safe_load with libyaml's C loader when PyYAML was built with it."""
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+
+
 def _read_yaml(path: Path, problems: list[str]) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         problems.append(f"{path}: file not found")
         return {}

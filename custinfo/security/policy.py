@@ -130,9 +130,11 @@ def default_security_path() -> Path:
 
 def load_security(path: str | os.PathLike[str] | None = None) -> SecurityPolicy:
     """Read and validate a security policy file; ConfigError listing every problem otherwise."""
+    from ..config import safe_load
+
     p = Path(path) if path is not None else default_security_path()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("security policy not found", file=str(p),
                           hint="create configs/security.yaml or pass its path") from None
