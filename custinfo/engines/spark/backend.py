@@ -101,6 +101,7 @@ def spark_backend(master: str | None = None) -> Iterator[object]:
     """Within the block, ingest/dedupe normalize, block and score on Spark; yields the session."""
     with _LOCK, spark_session(master) as spark:
         seams = _SparkSeams(spark)
+        # getattr without a default: a renamed seam fails loudly instead of silently running locally
         saved = [(mod, name, getattr(mod, name)) for mod, name, _ in _targets()]
         try:
             for mod, name, attr in _targets():
