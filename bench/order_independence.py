@@ -7,6 +7,7 @@ A record is named by (source_file, source_sheet, source_row), which does not dep
     .venv/bin/python bench/order_independence.py --generated 20000  # bench/gen_people.py, 4 channel files
     .venv/bin/python bench/order_independence.py --neighbourhood    # as a store too big to re-cluster whole
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,28 +59,42 @@ def generated(n: int, tmp: Path) -> list[Path]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--generated", type=int, help="use this many generated records instead of samples/")
-    ap.add_argument("--neighbourhood", action="store_true",
-                    help="re-cluster only around each batch, as in stores over RESOLVE_ALL_UP_TO records")
+    ap.add_argument(
+        "--neighbourhood",
+        action="store_true",
+        help="re-cluster only around each batch, as in stores over incremental.resolve_all_up_to records",
+    )
     args = ap.parse_args()
     if args.neighbourhood:
-        import custinfo.match.engine as engine
+        import dataclasses
 
-        engine.RESOLVE_ALL_UP_TO = 0
+        import custinfo.match as match
+
+        load = match.load_settings
+        match.load_settings = lambda *a: dataclasses.replace(load(*a), resolve_all_up_to=0)
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         files = generated(args.generated, tmp) if args.generated else [ROOT / "samples" / f for f in SAMPLES]
-        orders = {"all at once": (files, False), "in order": (files, True),
-                  "reversed": (files[::-1], True), "shuffled": ([files[i] for i in (2, 0, 3, 1)], True)}
+        orders = {
+            "all at once": (files, False),
+            "in order": (files, True),
+            "reversed": (files[::-1], True),
+            "shuffled": ([files[i] for i in (2, 0, 3, 1)], True),
+        }
         parts = {}
         for name, (fs, one) in orders.items():
             parts[name], secs = run(fs, one, tmp)
-            print(f"{name:12s} {len(parts[name]):6d} customers  {secs:6.1f}s  load {os.getloadavg()[0]:.2f}",
-                  flush=True)
+            print(
+                f"{name:12s} {len(parts[name]):6d} customers  {secs:6.1f}s  load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
         base = parts["all at once"]
         for name, p in parts.items():
             if name != "all at once":
-                print(f"{name:12s} clusters differing from all at once: {len(base ^ p)} "
-                      f"({len(base - p)} of all-at-once, {len(p - base)} of this order)")
+                print(
+                    f"{name:12s} clusters differing from all at once: {len(base ^ p)} "
+                    f"({len(base - p)} of all-at-once, {len(p - base)} of this order)"
+                )
         union = set().union(*parts.values())
         common = frozenset.intersection(*map(frozenset, parts.values()))
         print(f"clusters not in every run: {len(union - common)}")

@@ -1,5 +1,6 @@
 """Golden records across ingests: stable ids, redirects after merges, decisions that persist,
 history of changed values, and the commands people use to look at one customer."""
+
 import dataclasses
 
 import pytest
@@ -32,8 +33,14 @@ def resolve_mode(request, monkeypatch):
     """Small stores are re-clustered whole on every ingest, big ones only around the batch: the tests
     marked `both_modes` run both ways (the second as if the store were big)."""
     if request.param == "neighbourhood":
-        import custinfo.match.engine as engine
-        monkeypatch.setattr(engine, "RESOLVE_ALL_UP_TO", 0)
+        import dataclasses
+
+        import custinfo.match as match
+
+        load = match.load_settings
+        monkeypatch.setattr(
+            match, "load_settings", lambda *a: dataclasses.replace(load(*a), resolve_all_up_to=0)
+        )
     return request.param
 
 
@@ -43,17 +50,29 @@ both_modes = pytest.mark.parametrize("resolve_mode", ["whole store", "neighbourh
 @pytest.fixture()
 def store(tmp_path):
     s = tmp_path / "store"
-    ingest([csv(tmp_path / "a.csv", "姓名,手机,邮箱,地址",
+    ingest(
+        [
+            csv(
+                tmp_path / "a.csv",
+                "姓名,手机,邮箱,地址",
                 "张伟,13800138000,zw@example.com,北京市朝阳区建国路1号",
-                "李娜,13900139000,ln@example.com,上海市浦东新区张江路5号")], store=s, channel="web_form")
+                "李娜,13900139000,ln@example.com,上海市浦东新区张江路5号",
+            )
+        ],
+        store=s,
+        channel="web_form",
+    )
     return s
 
 
 @both_modes
 def test_existing_customer_keeps_id_when_new_record_joins(store, tmp_path, resolve_mode):
     before = cid_of(store, "张伟")
-    ingest([csv(tmp_path / "b.csv", "客户姓名,来电号码", "張偉 (先生),+86 138-0013-8000")], store=store,
-           channel="call_center")
+    ingest(
+        [csv(tmp_path / "b.csv", "客户姓名,来电号码", "張偉 (先生),+86 138-0013-8000")],
+        store=store,
+        channel="call_center",
+    )
     r = export_frame(Store(store), "records")
     assert set(r.loc[r["phone"] == "+8613800138000", "customer_id"]) == before
     assert verify_store(Store(store))["problems"] == []
@@ -78,6 +97,7 @@ def fold_results(monkeypatch):
     def spy(*a, **kw):
         out.append(real(*a, **kw))
         return out[-1]
+
     monkeypatch.setattr(pipeline, "fold", spy)
     return out
 
@@ -94,13 +114,20 @@ def test_unrelated_ingest_changes_only_the_new_customers_row(store, tmp_path, fo
 
 @both_modes
 def test_customer_the_batch_never_meets_is_only_redecided_in_a_whole_store_and_says_why(
-        tmp_path, monkeypatch, resolve_mode):
+    tmp_path, monkeypatch, resolve_mode
+):
     real = match.load_settings
-    monkeypatch.setattr(match, "load_settings", lambda *a, **kw: dataclasses.replace(
-        real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()))
+    monkeypatch.setattr(
+        match,
+        "load_settings",
+        lambda *a, **kw: dataclasses.replace(real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()),
+    )
     s = tmp_path / "store"
-    ingest([csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000", "李娜,13800138000")], store=s,
-           channel="web_form")
+    ingest(
+        [csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000", "李娜,13800138000")],
+        store=s,
+        channel="web_form",
+    )
     (cid,) = cid_of(s, "张伟") | cid_of(s, "李娜")
     monkeypatch.setattr(match, "load_settings", real)
     ingest([csv(tmp_path / "c.csv", "姓名,手机", "赵六,13700137000")], store=s)
@@ -114,15 +141,30 @@ def test_customer_the_batch_never_meets_is_only_redecided_in_a_whole_store_and_s
 
 
 @both_modes
-def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(tmp_path, monkeypatch, fold_results,
-                                                                         resolve_mode):
+def test_customer_split_by_new_evidence_keeps_its_id_on_the_larger_part(
+    tmp_path, monkeypatch, fold_results, resolve_mode
+):
     # a customer merged under looser settings: one phone, two different people
     real = match.load_settings
-    monkeypatch.setattr(match, "load_settings", lambda *a, **kw: dataclasses.replace(
-        real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()))
+    monkeypatch.setattr(
+        match,
+        "load_settings",
+        lambda *a, **kw: dataclasses.replace(real(*a, **kw), threshold=1e-9, consistency=-1e9, rules=()),
+    )
     s = tmp_path / "store"
-    ingest([csv(tmp_path / "a.csv", "姓名,手机,邮箱", "张伟,13800138000,zw@example.com", "张伟,13800138000,",
-                "李娜,13800138000,ln@example.com")], store=s, channel="web_form")
+    ingest(
+        [
+            csv(
+                tmp_path / "a.csv",
+                "姓名,手机,邮箱",
+                "张伟,13800138000,zw@example.com",
+                "张伟,13800138000,",
+                "李娜,13800138000,ln@example.com",
+            )
+        ],
+        store=s,
+        channel="web_form",
+    )
     (cid,) = cid_of(s, "张伟") | cid_of(s, "李娜")
     monkeypatch.setattr(match, "load_settings", real)
     ingest([csv(tmp_path / "b.csv", "客户姓名,来电号码", "張偉,13800138000")], store=s, channel="call_center")
@@ -142,8 +184,10 @@ def test_new_record_joining_two_customers_merges_them_into_the_oldest_and_redire
     s = tmp_path / "store"
     ingest([csv(tmp_path / "a.csv", "姓名,手机", "张伟,13800138000")], store=s, channel="web_form")
     ingest([csv(tmp_path / "b.csv", "姓名,邮箱", "张伟,zw@example.com")], store=s, channel="crm")
-    (old,), (young,) = (set(export_frame(Store(s), "records").query(f"source_file == '{f}'")["customer_id"])
-                        for f in ("a.csv", "b.csv"))
+    (old,), (young,) = (
+        set(export_frame(Store(s), "records").query(f"source_file == '{f}'")["customer_id"])
+        for f in ("a.csv", "b.csv")
+    )
     assert old < young
     ingest([csv(tmp_path / "c.csv", "姓名,手机,邮箱", "张伟,13800138000,zw@example.com")], store=s)
     assert set(export_frame(Store(s), "records")["customer_id"]) == {old}
@@ -204,9 +248,17 @@ def test_split_with_nothing_to_split_says_how(store):
 
 def test_changed_address_is_in_history_with_its_source(store, tmp_path):
     cid = cid_of(store, "张伟").pop()
-    ingest([csv(tmp_path / "moved.csv", "姓名,手机,地址,提交时间",
-                "张伟,13800138000,北京市海淀区中关村大街27号,2030-01-01 10:00:00")],
-           store=store, channel="crm")
+    ingest(
+        [
+            csv(
+                tmp_path / "moved.csv",
+                "姓名,手机,地址,提交时间",
+                "张伟,13800138000,北京市海淀区中关村大街27号,2030-01-01 10:00:00",
+            )
+        ],
+        store=store,
+        channel="crm",
+    )
     h = customer_history(Store(store), cid)
     addr = h[h["field"] == "address"]
     assert len(addr) == 1
@@ -224,10 +276,16 @@ def test_golden_provenance_names_record_file_and_row(store):
 
 
 def test_conflicting_birth_dates_are_kept_and_reported(store, tmp_path):
-    ingest([csv(tmp_path / "b1.csv", "姓名,手机,出生日期", "张伟,13800138000,1990-01-02")], store=store,
-           channel="crm")
-    ingest([csv(tmp_path / "b2.csv", "姓名,手机,出生日期", "张伟,13800138000,1991-03-04")], store=store,
-           channel="call_center")
+    ingest(
+        [csv(tmp_path / "b1.csv", "姓名,手机,出生日期", "张伟,13800138000,1990-01-02")],
+        store=store,
+        channel="crm",
+    )
+    ingest(
+        [csv(tmp_path / "b2.csv", "姓名,手机,出生日期", "张伟,13800138000,1991-03-04")],
+        store=store,
+        channel="call_center",
+    )
     rep = build_report("conflicts", store=store).to_dict()["tables"]["conflicts"]
     assert rep and rep[0]["field"] == "birth_date" and "1990-01-02" in rep[0]["values"]
 

@@ -22,7 +22,6 @@ from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
 from .incremental import (
-    RESOLVE_ALL_UP_TO,
     build_features,
     build_keys,
     canonical_ranks,
@@ -329,9 +328,9 @@ class Matcher:
         candidate pair with, and every record of the customers those are linked to (one step further).
         Pairs come from blocking all records; u, term frequencies and shared values are measured over all
         records; records are numbered in an order that does not depend on the ingest order. Up to
-        RESOLVE_ALL_UP_TO records in all, every record is re-clustered (then the customers are those of
-        ingesting everything at once, whatever the order of the batches). Existing customers may come
-        out split or merged: see `ResolveResult` and merge/fold.py.
+        `incremental.resolve_all_up_to` records in all, every record is re-clustered (then the
+        customers are those of ingesting everything at once, whatever the order of the batches).
+        Existing customers may come out split or merged: see `ResolveResult` and merge/fold.py.
         """
         s = self.settings
         if "customer_id" not in existing_df.columns:
@@ -386,7 +385,7 @@ class Matcher:
         build_keys(con, s)
         met = np.zeros(n, dtype=bool)  # records of the customers the batch has a candidate pair with
         pool = u_pool(n, s.seed)
-        if n <= RESOLVE_ALL_UP_TO:  # small enough to re-decide everyone with today's parameters
+        if n <= s.resolve_all_up_to:  # small enough to re-decide everyone with today's parameters
             t0 = near = ppool = np.arange(n)
             plan = pairs_touching(con, s, t0, "pairs_b")
             met[whole_customers(np.union1d(new_idx, _ends_touching(con, "pairs_b", new_idx)), grp)] = True

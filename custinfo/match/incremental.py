@@ -28,10 +28,6 @@ from .features import build_records
 from .settings import MatchSettings
 
 U_SAMPLE = 50_000  # existing records sampled for measuring u
-# Up to this many records (stored and new), an ingest re-clusters every record: u, the prior and the
-# statistics move with each batch, and only re-deciding everyone makes the customers the same whatever
-# the order of the batches. Above it, only the neighbourhood of the batch is re-clustered.
-RESOLVE_ALL_UP_TO = U_SAMPLE
 PRIOR_SAMPLE = 20_000  # records whose candidate pairs measure the prior in bigger stores
 
 

@@ -127,6 +127,7 @@ class MatchSettings:
     consistency: float = 0.0  # bits: mean Bayes factor (no prior) a group needs with another to join it
     rules: tuple[LinkRule, ...] = ()
     max_component: int = 300
+    resolve_all_up_to: int = 50_000  # stores up to this many records are re-clustered whole per ingest
     review_low: float = 0.3
     review_high: float = 0.9
     mobile_pattern: str = r"^\+861[3-9][0-9]{9}$"
@@ -170,7 +171,9 @@ def load_settings(path: str | Path | None = None) -> MatchSettings:
     """
     p = Path(path) if path else default_path()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        from ..config import safe_load
+
+        data = safe_load(p.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
         raise ConfigError(
             f"match settings not found: {p}",
@@ -198,6 +201,7 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
         "review",
         "em",
         "engine",
+        "incremental",
         "description",
     }
     problems += [f"{k}: unknown key (known: {', '.join(sorted(known))})" for k in data if k not in known]
@@ -276,6 +280,8 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
             f"clustering: unknown key(s) {', '.join(unknown)} (known: threshold, consistency, "
             "max_component, rules)"
         )
+    inc = _section(data, "incremental", problems)
+    kw["resolve_all_up_to"] = _num(inc, "resolve_all_up_to", "incremental", 50_000, 0, 1e12, problems, True)
     eng = _section(data, "engine", problems)
     mem = eng.get("memory_limit", "1GB")
     if mem is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", str(mem)):
