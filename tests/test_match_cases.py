@@ -234,3 +234,97 @@ def test_duplicate_record_ids_are_refused(matcher):
 
     with pytest.raises(InputError, match="unique"):
         matcher.dedupe(pd.DataFrame({"record_id": ["a", "a"], "name": ["张伟", "李娜"]}))
+
+
+def test_address_lines_written_in_another_order_agree(matcher):
+    """`17 Horsley Crescent, Annesley` = `17 Annesley, Horsley Crescent` (address lines swapped)."""
+    base = {"name": "William Shepherd", "city": "Clayton", "postcode": "2203"}
+    df = raw_frame(
+        [
+            {
+                "record_id": "a",
+                **base,
+                "street_number": "17",
+                "address_1": "Horsley Crescent",
+                "address_2": "Annesley",
+            },
+            {
+                "record_id": "b",
+                **base,
+                "street_number": "17",
+                "address_1": "Annesley",
+                "address_2": "Horsley Crescent",
+            },
+            {
+                "record_id": "c",
+                "name": "Jack Stubbs",
+                "street_number": "150",
+                "address_1": "Heard Street",
+                "city": "St Agnes",
+            },
+            *BYSTANDERS,
+        ]
+    )
+    ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
+    levels = {c["comparison"]: c["level"] for c in ex["comparisons"]}
+    assert levels["address"] == "same words in another order"
+    c = clusters_of(matcher.dedupe(df))
+    assert c["a"] == c["b"] != c["c"]
+
+
+def test_address_tail_drops_a_city_written_with_a_space():
+    """address_key runs `Sandy Bay` together: the tail after it must still be the street alone."""
+    import duckdb
+    import pyarrow as pa
+
+    from custinfo.match.features import build_records
+
+    df = raw_frame(
+        [
+            {
+                "name": "Zachary Lodge",
+                "street_number": "28",
+                "address_1": "Monaro Highway",
+                "city": "Sandy Bay",
+            },
+            {
+                "name": "Zachary Lodge",
+                "street_number": "28",
+                "address_1": "Monaro Highway",
+                "city": "Malvern East",
+            },
+        ]
+    )
+    con = duckdb.connect()
+    cols = ["address_key", "province", "city", "district", "name_pinyin", "name_key"]
+    src = pa.table(
+        {
+            "idx": [0, 1],
+            "is_new": [True, True],
+            "grp": [0, 0],
+            **{c: pa.array(df[c].tolist(), pa.string()) for c in cols},
+        }
+    )
+    con.register("src", src)
+    build_records(con, "src", {"address_tail"}, set(), mobile_pattern="^$", shared_min_names=3)
+    tails = [r[0] for r in con.sql("SELECT address_tail FROM recs ORDER BY idx").fetchall()]
+    assert tails[0] == tails[1] and tails[0].startswith("28")
+
+
+def test_surname_only_record_joins_the_person_whose_mobile_it_gives(matcher):
+    """`王先生` (only the surname left) with 王伟's mobile is 王伟; on the family landline he stays apart."""
+    home = {"phone": "020-87654321", "address": "广州市越秀区中山路88号3单元201室"}
+    df = raw_frame(
+        [
+            {"record_id": "w", "name": "王伟", "mobile": "13912345678", **home},
+            {"record_id": "f", "name": "王芳", **home},
+            {"record_id": "g", "name": "王建国", **home},
+            {"record_id": "mr", "name": "王先生", "mobile": "139 1234 5678"},
+            {"record_id": "mr2", "name": "王先生", **home},
+            *BYSTANDERS,
+        ]
+    )
+    c = clusters_of(matcher.dedupe(df))
+    assert c["mr"] == c["w"]
+    assert len({c["w"], c["f"], c["g"]}) == 3
+    assert c["mr2"] not in {c["w"], c["f"], c["g"]}  # which of the family? nothing says
