@@ -33,6 +33,7 @@ _TITLE_WORDS = "|".join(sorted(_LATIN_TITLES, key=len, reverse=True))
 _LATIN_PREFIX = re.compile(rf"^(?:({_TITLE_WORDS})(?:\.\s*|\s+))+", re.I)
 # after the name only titles that are not also surnames or given names (Miss, Sir, Madam can be)
 _LATIN_SUFFIX = re.compile(r"[\s,]+(mrs|mr|ms|mx|dr|prof)\.?$", re.I)
+_ONLY_TITLES = re.compile(rf"^(?:(?:{_TITLE_WORDS})[.\s,]*)+$", re.I)
 _CN_SUFFIX = re.compile(r"\s*(先生|女士|小姐|太太|夫人)$")
 _BRACKETED = re.compile(rf"\s*[(\[【]\s*(先生|女士|小姐|太太|夫人|{_TITLE_WORDS})\.?\s*[)\]】]\s*", re.I)
 _DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u30fb\u318d\u22c5]")
@@ -57,24 +58,26 @@ def clean_name(text: object) -> tuple[str | None, str | None]:
         return None, None
     s = _DOTS.sub("·", s)
     hint: list[str | None] = []
-    s = _BRACKETED.sub(lambda m: _note(hint, m.group(1)) or " ", s).strip()
+    s = _BRACKETED.sub(lambda m: _note(hint, m.group(1)) or " ", s).strip(" ,;")
     m = _LATIN_PREFIX.match(s)
     if m and len(s) > m.end():
         _note(hint, m.group(1))
         s = s[m.end():]
-    elif m or s.rstrip(". ").lower() in _LATIN_TITLES:  # only "Mr.": the gender, not the name
-        return None, _LATIN_TITLES.get(s.split()[-1].rstrip(".").lower())
     if has_cjk(s):
         s = drop_cjk_spaces(s)
+        s = _BRACKETED.sub(lambda m: _note(hint, m.group(1)) or "", s).strip(" ,;")  # "(女 士)"
         m = _CN_SUFFIX.search(s)
-        if m and m.start() > 0:
+        while m and m.start() > 0:
             _note(hint, m.group(1))
-            s = s[: m.start()]
-        elif m and m.start() == 0:  # only "先生": we know the gender, not the name
-            return None, _GENDERED_SUFFIX[m.group(1)]
-    else:
+            s = s[: m.start()].rstrip(" ,;")
+            m = _CN_SUFFIX.search(s)
+        if m:  # only "先生": we know the gender, not the name
+            return None, hint[0] if hint else _GENDERED_SUFFIX[m.group(1)]
+    if not has_cjk(s):  # also "Smith先生" once the honorific is gone
         s = _latin_order_and_case(s, hint)
     s = s.strip(" ,;")
+    if _ONLY_TITLES.match(s):  # only "Mr.": the gender, not the name
+        return None, _LATIN_TITLES.get(re.split(r"[.\s,]+", s.rstrip(". ,"))[-1].lower())
     if not any(ch.isalpha() for ch in s):  # "/", "-", "123": not a name
         return None, (hint[0] if hint else None)
     return s, (hint[0] if hint else None)
@@ -88,7 +91,12 @@ def _note(hint: list[str | None], word: str) -> None:
 def _latin_order_and_case(s: str, hint: list[str | None]) -> str:
     """``ZHANG, Wei`` -> ``Wei Zhang`` (``Smith, Mr. John`` and ``Smith, John Mr.`` too); words
     written all upper or all lower get title case."""
-    parts = [_drop_latin_titles(p.strip(), hint) for p in _drop_latin_titles(s, hint).split(",")]
+    s = _drop_latin_titles(s.strip(" ,;"), hint).strip(" ,;")
+    parts = [_drop_latin_titles(p.strip(" ;"), hint) for p in s.split(",")]
+    named = [p for p in parts if not _ONLY_TITLES.match(p)]  # "DR, Li" -> the title part goes
+    if named and len(named) < len(parts):
+        hint.extend(_LATIN_TITLES.get(p.strip(". ").lower()) for p in parts if _ONLY_TITLES.match(p))
+        parts = named
     if len(parts) == 2 and all(parts):
         s = f"{parts[1]} {parts[0]}"
     else:
