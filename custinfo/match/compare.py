@@ -101,6 +101,11 @@ def compute_gammas(
     """Comparison levels for every pair in `pairs_table` (columns l, r[, rules]), in no particular order."""
     parts = [con.sql(gamma_sql(settings, t, with_rules)).to_arrow_table() for t in _chunks(con, pairs_table)]
     tbl = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    return gammas_from_table(tbl, settings, with_rules)
+
+
+def gammas_from_table(tbl: pa.Table, settings: MatchSettings, with_rules: bool) -> Gammas:
+    """Gammas from a table of gamma_sql's columns (l, r, g_<comparison>, tf_<column>[, rules])."""
     n, k = tbl.num_rows, len(settings.comparisons)
     g = np.empty((n, k), dtype=np.int8)
     for j, c in enumerate(settings.comparisons):

@@ -44,15 +44,7 @@ def incremental_records(
 ) -> tuple[list[dict], np.ndarray]:
     """From table `src` (new records first): tables `pairs` and `recs`; return the plan and the u pool."""
     s = settings
-    build_records(
-        con,
-        "src",
-        key_columns(s),
-        set(),
-        mobile_pattern=s.mobile_pattern,
-        shared_min_names=s.shared_min_names,
-    )
-    con.execute("ALTER TABLE recs RENAME TO recs_keys")
+    build_keys(con, s)
     con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
     plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
     con.execute("DROP VIEW recs")

@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 import uuid
 
-import numpy as np
 import pyarrow as pa
 
-from ...match.compare import Gammas, gamma_sql, pair_columns, tf_columns
+from ...match.compare import Gammas, gamma_sql, gammas_from_table, pair_columns, tf_columns
 from ...match.settings import MatchSettings
 
 PAIRS_PER_TASK = 500_000
@@ -95,17 +94,4 @@ def spark_gammas(
         tbl = sdf.mapInArrow(task, _schema(settings, with_rules)).toArrow()
     finally:
         bc.unpersist()
-    return _to_gammas(tbl, settings, with_rules)
-
-
-def _to_gammas(tbl: pa.Table, settings: MatchSettings, with_rules: bool) -> Gammas:
-    """The arrays `custinfo.match.compare.compute_gammas` returns, from the collected table."""
-    n, k = tbl.num_rows, len(settings.comparisons)
-    g = np.empty((n, k), dtype=np.int8)
-    for j, c in enumerate(settings.comparisons):
-        g[:, j] = tbl.column(f"g_{c.name}").to_numpy()
-    tf = {c: tbl.column(f"tf_{c}").to_numpy().astype(np.float32) for c in sorted(tf_columns(settings))}
-    left = tbl.column("l").to_numpy().astype(np.int32)
-    right = tbl.column("r").to_numpy().astype(np.int32)
-    rules = tbl.column("rules").to_numpy().astype(np.int64) if with_rules else None
-    return Gammas(left, right, g, tf, rules)
+    return gammas_from_table(tbl, settings, with_rules)
