@@ -173,3 +173,15 @@ def test_incremental_ingest_leaves_untouched_customers_and_members_as_they_were(
     assert all(mem.set_index("record_id").loc[r, "customer_id"] == c for r, c in zw.items())
     assert len(mem) == 5 and len(cust) == 4
     assert verify_store(s)["problems"] == []
+
+
+def test_stored_records_keep_empty_fields_missing_not_the_text_none(tmp_path):
+    # pandas 2.x `astype("str")` made every empty field the text 'None' (records then blocked and
+    # matched on it: fewer customers than people on the samples).
+    src = tmp_path / "sparse.csv"
+    src.write_text("姓名,手机,邮箱\n张三,13800138000,\n李四,,ls@example.com\n", encoding="utf-8")
+    ingest([src], store=tmp_path / "s")
+    recs = Store(tmp_path / "s").frame("records").set_index("name")
+    assert recs.loc["张三", "email"] is None or pd.isna(recs.loc["张三", "email"])
+    assert pd.isna(recs.loc["李四", "phone"]) and pd.isna(recs.loc["李四", "national_id"])
+    assert not (recs == "None").any().any()

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import Config
@@ -120,9 +121,14 @@ def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
     return pd.concat(recs, ignore_index=True), pd.concat(quars, ignore_index=True)
 
 
+# pandas 3's default "str" dtype, spelled out: under pandas 2.x `astype("str")` gives python strings
+# and turns None into the text 'None'.
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def arrow_text(df: pd.DataFrame) -> pd.DataFrame:
     """The frame with its object columns as Arrow-backed text (missing = NaN); other columns as they are."""
-    return df.astype({c: "str" for c in df.columns if df[c].dtype == object})
+    return df.astype({c: ARROW_TEXT for c in df.columns if df[c].dtype == object})
 
 
 def _chunk_records(frame: pd.DataFrame, row_numbers, sheet, hm, opts: NormalizeOptions, config: Config,
