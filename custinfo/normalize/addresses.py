@@ -81,9 +81,20 @@ class _Gazetteer:
             if info.rank == 2 and code[:2] in _MUNICIPALITIES:
                 self.children[code[:2]].append(code)
         self.district_count = Counter(self.name[c] for c in self.name if len(c) == 6)
+        self._provinces: dict[str, str | None] = {}
 
     def province(self, text: str) -> str | None:
         """Two-digit code of a province written in full, short, abbreviated or in pinyin."""
+        try:
+            return self._provinces[text]
+        except KeyError:
+            pass
+        code = self._province(text)
+        if len(self._provinces) < 65536:  # every place of every row asks: remember the answers
+            self._provinces[text] = code
+        return code
+
+    def _province(self, text: str) -> str | None:
         if text in _ABBREVIATIONS:
             return _ABBREVIATIONS[text]
         key = re.sub(r"[\s_-]|province|city|municipality|sar|autonomousregion", "", text.lower())
@@ -173,6 +184,7 @@ def _city_code(city: str | None, province: str | None) -> str | None:
     return gazetteer().below(city, pcode, 4)
 
 
+@lru_cache(maxsize=4096)
 def country_of(province: str | None) -> str | None:
     """ISO country of a standard province name: HK, MO and TW for those three, CN otherwise."""
     code = province_code(province)

@@ -3,6 +3,8 @@ postcode. Work is done once per distinct (province, city, district, address) com
 once per frame on the distinct addresses that have an empty level to fill."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -62,8 +64,11 @@ def place_step(f: SourceFrame, default_region: str, phone_country: np.ndarray) -
     _postcodes(f)
 
 
+@lru_cache(maxsize=65536)
 def _standard_admin(p: object, c: object, d: object) -> tuple[str | None, str | None, str | None]:
-    """Standard names of the given province/city/district columns (cleaned text if unknown)."""
+    """Standard names of the given province/city/district columns (cleaned text if unknown).
+
+    Cached: a file has a few thousand distinct column triples but one combination per address."""
     province = addr.standard_province(p) or clean_text(p)
     city = addr.standard_city(c, province) or clean_text(c)
     district = addr.standard_district(d, province, city) or clean_text(d)
