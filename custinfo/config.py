@@ -39,6 +39,7 @@ SOURCE_FIELDS = (
     "gender",
     "birth_date",
     "national_id",
+    "other_id",
     "created_at",
     "notes",
     "qq",
@@ -248,7 +249,8 @@ def _validate(data: dict) -> list[str]:
         if not isinstance(t, (int, float)) or not 0 <= float(t) <= 1:
             p.append(f"trust.{ch}: '{t}' must be a number between 0 and 1")
     for fld in data.get("required_any") or []:
-        if fld not in ("name", "phone", "email", "national_id", "wechat", "qq", "company", "address"):
+        if fld not in ("name", "phone", "email", "national_id", "other_id", "wechat", "qq", "company",
+                       "address"):
             p.append(f"required_any: '{fld}' cannot identify a customer; use name, phone or email")
     return p
 

@@ -3,6 +3,6 @@ a test checks they agree). Kept here so the store can be imported without the no
 NORMALIZED_COLUMNS = [
     "name", "name_key", "name_pinyin", "gender", "birth_date", "phone", "phones", "email", "emails",
     "company", "company_key", "title", "title_key", "country", "province", "city", "district",
-    "address", "address_key", "postcode", "national_id", "created_at", "notes", "qq", "wechat",
-    "customer_ref", "consent_email", "consent_marketing", "opt_out", "issues",
+    "address", "address_key", "postcode", "national_id", "other_id", "created_at", "notes", "qq",
+    "wechat", "customer_ref", "consent_email", "consent_marketing", "opt_out", "issues",
 ]

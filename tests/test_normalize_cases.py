@@ -18,6 +18,7 @@ from custinfo.normalize.gender import normalize_gender
 from custinfo.normalize.identifiers import normalize_qq, normalize_wechat
 from custinfo.normalize.names import normalize_name
 from custinfo.normalize.national_id import normalize_national_id
+from custinfo.normalize.other_id import normalize_other_id
 from custinfo.normalize.phones import normalize_phone
 from custinfo.normalize.titles import normalize_title
 
@@ -76,6 +77,9 @@ FIELDS: dict[str, Callable[[str, str], object]] = {
     "id_issues": lambda t, o: _issues(normalize_national_id(t).issues),
     "id_birth": lambda t, o: normalize_national_id(t).birth_date,
     "id_gender": lambda t, o: normalize_national_id(t).gender,
+    "id_other": lambda t, o: normalize_national_id(t).other,
+    "other_id": lambda t, o: normalize_other_id(t).value,
+    "other_id_issues": lambda t, o: _issues(normalize_other_id(t).issues),
     "province": lambda t, o: addr.standard_province(t),
     "city": _city,
     "district": _district,

@@ -153,6 +153,32 @@ def test_id_destroyed_by_excel_is_never_stored() -> None:
     assert row["issues"] == "id_destroyed_by_excel"
 
 
+def test_passport_in_the_national_id_column_is_kept_as_other_id_not_dropped() -> None:
+    row = one(national_id="E 1234 5678")
+    assert (row["national_id"], row["other_id"], row["issues"]) == (None, "E12345678", "id_not_resident_id")
+    assert row["gender"] is None and row["birth_date"] is None  # nothing is read out of another document
+
+
+def test_wrong_resident_id_is_not_stored_as_other_id() -> None:
+    """A wrong number is never stored: an 18-digit ID with a bad check digit is a broken resident ID."""
+    row = one(national_id="110105199003071238")
+    assert (row["national_id"], row["other_id"], row["issues"]) == (None, None, "id_checksum")
+    row = one(national_id="1.10105E+17")
+    assert (row["other_id"], row["issues"]) == (None, "id_destroyed_by_excel")
+
+
+def test_other_id_column_is_cleaned_not_validated_as_a_resident_id() -> None:
+    row = one(other_id="698-8048", national_id=ID_M)
+    assert (row["other_id"], row["national_id"], row["issues"]) == ("6988048", ID_M, None)
+    assert one(other_id="000000")["issues"] == "other_id_invalid"
+
+
+def test_other_id_column_wins_over_a_document_found_in_the_national_id_column() -> None:
+    out = normalize_frame(pd.DataFrame({"other_id": ["6988048", None], "national_id": ["E12345678"] * 2}))
+    assert out["other_id"].tolist() == ["6988048", "E12345678"]
+    assert out["national_id"].tolist() == [None, None]
+
+
 def test_country_comes_from_phone_then_address_then_default_region() -> None:
     assert one(mobile="+852 9123 4567", address="上海市徐汇区")["country"] == "HK"
     assert one(address="香港九龙弥敦道1号")["country"] == "HK"

@@ -21,6 +21,7 @@ from custinfo.normalize.identifiers import (
 )
 from custinfo.normalize.names import name_columns, normalize_name
 from custinfo.normalize.national_id import check_char, normalize_national_id
+from custinfo.normalize.other_id import normalize_other_id
 from custinfo.normalize.phones import normalize_phone
 from custinfo.normalize.titles import normalize_title
 
@@ -78,6 +79,28 @@ def test_national_id_never_raises_and_is_idempotent(text) -> None:
     first = normalize_national_id(text)
     assert normalize_national_id(first.value).value == first.value
     assert first.value is None or check_char(first.value[:17]) == first.value[17]
+
+
+OTHERIDISH = st.text(alphabet="0123456789AEGXxe.+ -'()（）:：Ｅ１护照号No#/", max_size=26)
+
+
+@FAST
+@given(st.one_of(ANY, OTHERIDISH))
+def test_other_id_never_raises_and_is_idempotent(text) -> None:
+    first = normalize_other_id(text)
+    assert normalize_other_id(first.value).value == first.value
+    assert first.value is None or (first.value.isascii() and first.value.isalnum() and first.value.upper() == first.value)
+
+
+@FAST
+@given(st.one_of(ANY, OTHERIDISH))
+def test_document_in_the_national_id_column_is_kept_as_other_id_idempotently(text) -> None:
+    first = normalize_national_id(text)
+    assert first.value is None or first.other is None
+    if first.other is not None:
+        assert "id_not_resident_id" in first.issues
+        assert normalize_other_id(first.other).value == first.other
+        assert normalize_national_id(first.other).other == first.other
 
 
 @FAST

@@ -17,6 +17,10 @@ Issue codes (the ``issues`` column holds the sorted, distinct codes of a row joi
 - ``id_invalid``: the national ID has the wrong length, characters, province or birth date.
 - ``id_checksum``: the national ID's mod 11-2 check character is wrong.
 - ``id_destroyed_by_excel``: the ID went through a spreadsheet as a number (``1.10105E+17``).
+- ``id_not_resident_id``: the national ID column holds another identity document (a passport, a
+  foreign social security number: no shape of a resident ID at all); kept, cleaned, as ``other_id``.
+- ``other_id_invalid``: an other_id value (passport, social security number...) is not 6 to 24
+  letters and digits with a digit in it; not stored.
 - ``id_birth_mismatch``: birth_date differs from the birth date in the national ID.
 - ``gender_id_conflict``: gender differs from the gender encoded in the national ID.
 - ``invalid_gender``: the gender cell is not a recognised way of writing a gender.
@@ -42,6 +46,7 @@ from .gender import normalize_gender
 from .identifiers import normalize_notes, normalize_qq, normalize_reference, normalize_wechat
 from .names import join_name_parts, name_columns
 from .national_id import normalize_national_id
+from .other_id import normalize_other_id
 from .phones import PhoneResult, normalize_phone
 from .place_columns import place_step
 from .table import (
@@ -62,8 +67,8 @@ from .titles import normalize_title
 OUTPUT_COLUMNS: list[str] = [
     "name", "name_key", "name_pinyin", "gender", "birth_date", "phone", "phones", "email", "emails",
     "company", "company_key", "title", "title_key", "country", "province", "city", "district",
-    "address", "address_key", "postcode", "national_id", "created_at", "notes", "qq", "wechat",
-    "customer_ref", "consent_email", "consent_marketing", "opt_out", "issues",
+    "address", "address_key", "postcode", "national_id", "other_id", "created_at", "notes", "qq",
+    "wechat", "customer_ref", "consent_email", "consent_marketing", "opt_out", "issues",
 ]
 
 ISSUE_CODES: dict[str, str] = {
@@ -77,6 +82,8 @@ ISSUE_CODES: dict[str, str] = {
     "id_invalid": "national ID has a wrong length, characters, province or birth date",
     "id_checksum": "national ID check character (ISO 7064 mod 11-2) is wrong",
     "id_destroyed_by_excel": "national ID went through Excel as a number and lost digits",
+    "id_not_resident_id": "the national ID column holds another identity document; kept as other_id",
+    "other_id_invalid": "other_id (passport, social security number...) is not 6-24 letters and digits",
     "id_birth_mismatch": "birth_date differs from the birth date in the national ID",
     "gender_id_conflict": "gender differs from the gender in the national ID",
     "invalid_gender": "gender value not recognised",
@@ -251,20 +258,26 @@ def _dates(f: SourceFrame, opts: NormalizeOptions) -> None:
 
 
 def _identity(f: SourceFrame, hint: np.ndarray) -> None:
-    """national_id; gender and birth_date checked against it and filled from it when empty."""
+    """national_id and other_id; gender and birth_date checked against the national ID and filled
+    from it when empty. A document that is not a resident ID, found in the national_id column, goes
+    to other_id unless the row has an other_id column value of its own."""
     _apply(f, "gender", normalize_gender, {"gender": lambda r: r.value}, issues=lambda r: r.issues)
     gender = f.out.get("gender")
     if hint is not None:
         gender = hint if gender is None else np.where(missing(gender), hint, gender).astype(object)
         f.out["gender"] = gender
+    _apply(f, "other_id", normalize_other_id, {"other_id": lambda r: r.value}, issues=lambda r: r.issues)
     if not f.has("national_id"):
         return
-    table, codes = _fast_then_slow(f, "national_id", fast.national_ids, normalize_national_id, _VALUE_ISSUES)
+    table, codes = _fast_then_slow(f, "national_id", fast.national_ids, normalize_national_id,
+                                   {**_VALUE_ISSUES, "other": lambda r: r.other})
     ids = table["value"]
     table["birth"] = objs([f"{v[6:10]}-{v[10:12]}-{v[12:14]}" if v else None for v in ids])
     table["gender"] = objs([("M" if int(v[16]) % 2 else "F") if v else None for v in ids])
     rows = spread(table, codes)
     f.out["national_id"] = rows["value"]
+    other = f.out.get("other_id")
+    f.out["other_id"] = rows["other"] if other is None else np.where(missing(other), rows["other"], other)
     gender = f.nones() if gender is None else gender
     f.add_issues(_conflicts(gender, rows["gender"], "gender_id_conflict"))
     f.out["gender"] = np.where(missing(gender), rows["gender"], gender).astype(object)
