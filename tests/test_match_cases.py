@@ -328,3 +328,79 @@ def test_surname_only_record_joins_the_person_whose_mobile_it_gives(matcher):
     assert c["mr"] == c["w"]
     assert len({c["w"], c["f"], c["g"]}) == 3
     assert c["mr2"] not in {c["w"], c["f"], c["g"]}  # which of the family? nothing says
+
+
+def febrl_like(rows: list[dict]) -> pd.DataFrame:
+    """FEBRL-style rows (first/last name, address lines, suburb, postcode, dob, soc_sec_id as other_id)."""
+    from custinfo.normalize import NormalizeOptions
+
+    raw = pd.DataFrame(rows)
+    out = normalize_frame(raw.drop(columns=["record_id"]), NormalizeOptions(default_region="AU"))
+    out.insert(0, "record_id", raw["record_id"])
+    return out
+
+
+AU_BYSTANDERS = [
+    {"record_id": f"p{i}", "first_name": g, "last_name": s, "address": f"{i} {st}", "city": sub,
+     "postcode": pc, "birth_date": dob, "other_id": sid}
+    for i, (g, s, st, sub, pc, dob, sid) in enumerate([
+        ("joshua", "white", "mckay street", "yass", "2582", "19610402", "4201388"),
+        ("emily", "nguyen", "hodgson crescent", "ainslie", "2602", "19880919", "9135076"),
+        ("liam", "brown", "florey drive", "macgregor", "2615", "19750111", "2837452"),
+        ("olivia", "taylor", "ryrie street", "campbell", "2612", "19920605", "6350921"),
+        ("noah", "martin", "bourke street", "goulburn", "2580", "19830314", "5518264"),
+    ], start=1)
+]
+
+
+def test_passport_or_social_security_number_with_one_typo_links_febrl_duplicates(matcher):
+    """FEBRL duplicates carry typos in names and in soc_sec_id: the number one edit away is still strong
+    evidence (as it is for a national ID), so a record with two name typos, a birth date typo and no
+    address joins its original."""
+    df = febrl_like([
+        {"record_id": "org", "first_name": "madeleine", "last_name": "ryan", "address": "12 kerr place",
+         "city": "kambah", "postcode": "2902", "birth_date": "19700817", "other_id": "6988048"},
+        {"record_id": "dup", "first_name": "madelyne", "last_name": "rayn", "postcode": "2902",
+         "birth_date": "19700871", "other_id": "6988084"},
+        *AU_BYSTANDERS,
+    ])
+    assert df["other_id"].tolist()[:2] == ["6988048", "6988084"]
+    c = clusters_of(matcher.dedupe(df))
+    assert c["org"] == c["dup"]
+    # the number is what links them: without it the name typos, postcode and a birth date typo do not
+    c = clusters_of(matcher.dedupe(df.assign(other_id=None)))
+    assert c["org"] != c["dup"]
+    assert len({c[b["record_id"]] for b in AU_BYSTANDERS} | {c["org"]}) == len(AU_BYSTANDERS) + 1
+    ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
+    level = {x["comparison"]: x for x in ex["comparisons"]}["other_id"]
+    assert level["level"] == "one typo" and level["weight"] > 8
+
+
+def test_different_other_ids_count_against_a_pair_without_vetoing_it(matcher):
+    """Unlike two different valid resident IDs, two different passports/social security numbers are
+    weighed (a typo beyond one edit happens) but are no veto: the same person with the same mobile,
+    email and birth date still links."""
+    df = raw_frame([
+        {"record_id": "a", "name": "Li Na", "mobile": "13800138000", "email": "lina@example.com",
+         "birth_date": "1990-03-07", "other_id": "E12345678"},
+        {"record_id": "b", "name": "Li Na", "mobile": "13800138000", "email": "lina@example.com",
+         "birth_date": "1990-03-07", "other_id": "G87654321"},
+        *BYSTANDERS,
+    ])
+    res = matcher.dedupe(df)
+    ex = matcher.explain(df.iloc[0], df.iloc[1], context=df)
+    level = {x["comparison"]: x for x in ex["comparisons"]}["other_id"]
+    assert level["level"] == "else" and level["weight"] < -3
+    assert clusters_of(res)["a"] == clusters_of(res)["b"]
+
+
+def test_other_id_alone_does_not_link_to_an_unrelated_chinese_record(matcher):
+    """A record whose only identifier is another document never meets a Chinese resident ID: the two
+    columns are compared apart, so a 7-digit number can never look like one typo of an 18-digit ID."""
+    df = raw_frame([
+        {"record_id": "a", "name": "张伟", "national_id": "110105199003071239"},
+        {"record_id": "b", "name": "张伟", "other_id": "1101051"},
+        *BYSTANDERS,
+    ])
+    c = clusters_of(matcher.dedupe(df))
+    assert c["a"] != c["b"]

@@ -40,6 +40,7 @@ BASE_COLUMNS = (
     "address_key",
     "postcode",
     "national_id",
+    "other_id",
     "qq",
     "wechat",
     "customer_ref",
