@@ -69,23 +69,26 @@ def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int) -> int
         if not big:
             break
         refined += big
+        # only the records of big blocks are keyed again (and read from recs); the rest keep their key
         con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
             WITH big AS (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})
+            SELECT idx, is_new, grp, k FROM bk WHERE k NOT IN (SELECT k FROM big)
+            UNION ALL
             SELECT bk.idx, bk.is_new, bk.grp,
-                   CASE WHEN big.k IS NULL THEN bk.k
-                        ELSE bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') END AS k
-            FROM bk LEFT JOIN big ON bk.k = big.k JOIN recs ON recs.idx = bk.idx""")
+                   bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') AS k
+            FROM bk JOIN big ON bk.k = big.k JOIN recs ON recs.idx = bk.idx""")
     return refined
 
 
 def _rule_pairs(con: duckdb.DuckDBPyConnection, rule_id: int, opts: BlockingOptions, sort_col: str) -> dict:
     """Append this rule's pairs to `cand`; small blocks fully, giant blocks by sorted neighbourhood."""
     cap, flt = opts.max_block_size, _pair_filter(opts.mode)
+    con.execute("CREATE OR REPLACE TEMP TABLE bks AS SELECT k, count(*) AS n FROM bk GROUP BY k")
     stats = con.execute(f"""SELECT count(*), coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap})
-        FROM (SELECT count(*) AS n FROM bk GROUP BY k)""").fetchone()
+        FROM bks""").fetchone()
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-        SELECT bk.*, n > {cap} AS big FROM bk JOIN (SELECT k, count(*) AS n FROM bk GROUP BY k) s USING (k)
-        WHERE n > 1""")
+        SELECT bk.*, n > {cap} AS big FROM bk JOIN (SELECT k, n FROM bks WHERE n > 1) s USING (k)""")
+    con.execute("DROP TABLE bks")
     before = con.execute("SELECT count(*) FROM cand").fetchone()[0]
     con.execute(f"""INSERT INTO cand SELECT a.idx, b.idx, {rule_id} FROM bk a JOIN bk b
         ON a.k = b.k AND a.idx < b.idx WHERE NOT a.big AND NOT b.big{flt}""")
@@ -129,6 +132,14 @@ def block(con: duckdb.DuckDBPyConnection, settings: MatchSettings, opts: Blockin
                 **info,
             }
         )
+    _collect_pairs(con, plan)
+    con.execute("DROP TABLE IF EXISTS bk")
+    con.execute("DROP TABLE IF EXISTS bkw")
+    return plan
+
+
+def _collect_pairs(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> None:
+    """Table `pairs` from `cand`: one row per pair with the rules that produced it; counts new pairs."""
     con.execute("""CREATE OR REPLACE TEMP TABLE pairs AS
         SELECT l, r, CAST(bit_or(CAST(1 AS BIGINT) << rule) AS BIGINT) AS rules, min(rule) AS first_rule
         FROM cand GROUP BY l, r""")
@@ -136,6 +147,75 @@ def block(con: duckdb.DuckDBPyConnection, settings: MatchSettings, opts: Blockin
     for i, p in enumerate(plan):
         p["new_pairs"] = int(new.get(i, 0))
     con.execute("DROP TABLE cand")
+
+
+# -- blocks of every record, kept to pair any seed set (Matcher.resolve blocks several times) ---------
+
+
+def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: int) -> None:
+    """Tables `bkc_<i>(idx, k, n, rn)` from `recs`: per rule, every record's block (after refining) as
+    blocking all records at once makes it, blocks of one record left out; `rn` orders a block too big
+    for all its pairs (the sorted neighbourhood). `pairs_within` then pairs any seed set with a join on
+    these keys instead of keying every record again."""
+    cols = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
+    sort_col = "name_letters" if "name_letters" in cols else ("name_key" if "name_key" in cols else "")
+    order = f'recs."{sort_col}", ' if sort_col else ""
+    refined = []
+    for i, rule in enumerate(settings.blocking_rules):
+        cap = rule.max_block_size or settings.max_block_size
+        _key_table(con, rule, "dedupe")
+        refined.append(_refine(con, rule, cap))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE bkc_{i} AS
+            WITH s AS (SELECT k, count(*) AS n FROM bk GROUP BY k HAVING count(*) > 1),
+                 b AS (SELECT bk.idx, bk.k, s.n FROM bk JOIN s USING (k))
+            SELECT idx, k, n, CAST(NULL AS BIGINT) AS rn FROM b WHERE n <= {cap}
+            UNION ALL
+            SELECT b.idx, b.k, b.n, row_number() OVER (PARTITION BY b.k ORDER BY {order}b.idx)
+            FROM b JOIN recs ON recs.idx = b.idx WHERE b.n > {cap}""")
     con.execute("DROP TABLE IF EXISTS bk")
-    con.execute("DROP TABLE IF EXISTS bkw")
+    rows = ", ".join(f"({i}, {n}, {int(window)})" for i, n in enumerate(refined)) or f"(-1, 0, {int(window)})"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bkc_done AS SELECT * FROM (VALUES {rows}) t(rule, refined, win)"
+    )
+
+
+def pairs_within(con: duckdb.DuckDBPyConnection, settings: MatchSettings, seed: str) -> list[dict]:
+    """Table `pairs(l, r, rules, first_rule)`: the pairs of blocking every record (`block_keys`) that
+    touch a record of table `seed(idx)`; the same pairs as `block` in incremental mode with `is_new`
+    marking the seed, found by joining only the blocks that hold a seed record. The plan counts the
+    blocks (of two or more records) holding a seed record."""
+    done = dict(con.execute("SELECT rule, refined FROM bkc_done").fetchall())
+    window = con.execute("SELECT any_value(win) FROM bkc_done").fetchone()[0]
+    con.execute("CREATE OR REPLACE TEMP TABLE cand (l INTEGER, r INTEGER, rule SMALLINT)")
+    plan = []
+    for i, rule in enumerate(settings.blocking_rules):
+        cap = rule.max_block_size or settings.max_block_size
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE bsel AS
+            WITH ks AS (SELECT DISTINCT k FROM bkc_{i} WHERE idx IN (SELECT idx FROM {seed}))
+            SELECT c.*, c.idx IN (SELECT idx FROM {seed}) AS s
+            FROM bkc_{i} c WHERE c.k IN (SELECT k FROM ks)""")
+        stats = con.execute(f"""SELECT count(*), coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap})
+            FROM (SELECT k, any_value(n) AS n FROM bsel GROUP BY k)""").fetchone()
+        before = con.execute("SELECT count(*) FROM cand").fetchone()[0]
+        con.execute(f"""INSERT INTO cand SELECT a.idx, b.idx, {i} FROM bsel a JOIN bsel b
+            ON a.k = b.k AND a.idx < b.idx WHERE a.n <= {cap} AND (a.s OR b.s)""")
+        if stats[2]:
+            con.execute(f"""INSERT INTO cand SELECT least(a.idx, b.idx), greatest(a.idx, b.idx), {i}
+                FROM bsel a JOIN bsel b ON a.k = b.k AND b.rn > a.rn AND b.rn <= a.rn + {int(window)}
+                WHERE a.n > {cap} AND a.idx <> b.idx AND (a.s OR b.s)""")
+        after = con.execute("SELECT count(*) FROM cand").fetchone()[0]
+        plan.append(
+            {
+                "rule": rule.name,
+                "on": [str(k) for k in rule.on],
+                "refine": [str(k) for k in rule.refine],
+                "refined_blocks": int(done.get(i, 0)),
+                "blocks": int(stats[0]),
+                "largest_block": int(stats[1]),
+                "capped_blocks": int(stats[2]),
+                "pairs": int(after - before),
+            }
+        )
+    _collect_pairs(con, plan)
+    con.execute("DROP TABLE IF EXISTS bsel")
     return plan

@@ -240,10 +240,15 @@ def cluster(
     label = comp.copy()
     fkeys = np.unique(np.minimum(ca, cb) * g.n_nodes + np.maximum(ca, cb))
     refined = 0
-    for k, (mat, ti, tj) in groups.items():
-        lo = np.minimum(mat[:, ti], mat[:, tj]).ravel()
-        hi = np.maximum(mat[:, ti], mat[:, tj]).ravel()
-        pc = _pair_weights(lo, hi, keys, g, node_of, rescore, extra).reshape(len(mat), len(ti))
+    # every node pair of every suspect component, scored in one call (each call scans the records)
+    los = [np.minimum(mat[:, ti], mat[:, tj]).ravel() for mat, ti, tj in groups.values()]
+    his = [np.maximum(mat[:, ti], mat[:, tj]).ravel() for mat, ti, tj in groups.values()]
+    lo_all = np.concatenate(los) if los else np.empty(0, dtype=np.int64)
+    hi_all = np.concatenate(his) if his else np.empty(0, dtype=np.int64)
+    pc_all = _pair_weights(lo_all, hi_all, keys, g, node_of, rescore, extra)
+    offsets = np.cumsum([0] + [len(x) for x in los])
+    for (k, (mat, ti, tj)), start, lo, hi in zip(groups.items(), offsets[:-1], los, his, strict=True):
+        pc = pc_all[start : start + len(lo)].reshape(len(mat), len(ti))
         forbidden = np.isin(lo * g.n_nodes + hi, fkeys).reshape(len(mat), len(ti))
         bad = (pc.min(axis=1) < merge_threshold) | forbidden.any(axis=1)
         for row in np.flatnonzero(bad):

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import ConfigError, InputError
 from .blocking import BlockingOptions, block
@@ -24,6 +25,7 @@ from .features import build_records, frame_to_arrow, needed_columns
 from .incremental import (
     build_features,
     build_keys,
+    index_union,
     canonical_ranks,
     incremental_records,
     pair_ends,
@@ -129,8 +131,9 @@ class Matcher:
             by_rank = np.empty(len(all_ids), dtype=object)
             by_rank[np.concatenate(ranks)] = all_ids
             all_ids = by_rank
-        dup = pd.Index(all_ids)
-        if not dup.is_unique:
+        # Arrow hashes a million ids in a fraction of the time pandas takes on python strings
+        if len(all_ids) and pc.count_distinct(pa.array(all_ids, type=pa.string())).as_py() != len(all_ids):
+            dup = pd.Index(all_ids)
             shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
             raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")
         con.register("src", pa.concat_tables(parts))  # scanned in place, not copied
@@ -249,7 +252,7 @@ class Matcher:
             "pairs": len(gam),
             "prior_weight": prior,
             **cl.stats,
-            "clusters": int(clusters["cluster_id"].nunique()),
+            "clusters": len(np.unique(cl.label)),
         }
         scored = ScoredPairs(ids, gam, w, s, cl.label)
         return DedupeResult(clusters, plan, scored, stats, conflicts)
@@ -388,14 +391,14 @@ class Matcher:
         if n <= s.resolve_all_up_to:  # small enough to re-decide everyone with today's parameters
             t0 = near = ppool = np.arange(n)
             plan = pairs_touching(con, s, t0, "pairs_b")
-            met[whole_customers(np.union1d(new_idx, _ends_touching(con, "pairs_b", new_idx)), grp)] = True
+            met[whole_customers(index_union(n, new_idx, _ends_touching(con, "pairs_b", new_idx)), grp)] = True
         else:
             ppool = prior_pool(pool, s.seed)
-            plan = pairs_touching(con, s, np.union1d(new_idx, ppool), "pairs_1")  # one blocking for both
+            plan = pairs_touching(con, s, index_union(n, new_idx, ppool), "pairs_1")  # one blocking for both
             select_pairs(con, "pairs_1", new_idx, "pairs_a", both=False)
             select_pairs(con, "pairs_1", ppool, "pairs_p", both=True)
             con.execute("DROP TABLE pairs_1")
-            t0 = whole_customers(np.union1d(new_idx, pair_ends(con, "pairs_a")), grp)
+            t0 = whole_customers(index_union(n, new_idx, pair_ends(con, "pairs_a")), grp)
             met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
             rest = np.setdiff1d(t0, new_idx)
             if len(rest):  # existing customers met: look one step further
@@ -403,15 +406,15 @@ class Matcher:
                 con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a UNION SELECT * FROM pairs_2")
             else:
                 con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a")
-            near = whole_customers(np.union1d(t0, pair_ends(con, "pairs_b")), grp)
-        build_features(con, s, np.union1d(near, pool))
+            near = whole_customers(index_union(n, t0, pair_ends(con, "pairs_b")), grp)
+        build_features(con, s, index_union(n, near, pool))
         gam, w, c, model, prior = self._score_hood(con, n, pool, ppool, every_pair=len(t0) == n)
         on_t0 = np.zeros(n, dtype=bool)
         on_t0[t0] = True
         keep = on_t0[gam.left] | on_t0[gam.right]
         gam, w, c = gam.take(keep), w[keep], c[keep]
         strong = w >= weight_of(s.threshold)
-        t = whole_customers(np.union1d(t0, np.r_[gam.left[strong], gam.right[strong]]), grp)
+        t = whole_customers(index_union(n, t0, gam.left[strong], gam.right[strong]), grp)
         inside = np.zeros(n, dtype=bool)
         inside[t] = True
         keep = inside[gam.left] & inside[gam.right]
@@ -577,11 +580,12 @@ def _cluster_frame(ids: np.ndarray, label: np.ndarray, score: np.ndarray) -> pd.
     """record_id, cluster_id (c + number in order of first appearance), cluster_size, match_score."""
     codes, _ = pd.factorize(label)
     size = np.bincount(codes)[codes]
-    cid = pd.Series(codes + 1).astype(str).str.zfill(7).radd("c")
+    num = pc.utf8_lpad(pc.cast(pa.array(codes + 1), pa.string()), width=7, padding="0")
+    cid = pc.binary_join_element_wise("c", num, "").to_numpy(zero_copy_only=False)
     return pd.DataFrame(
         {
             "record_id": ids,
-            "cluster_id": cid.to_numpy(dtype=object),
+            "cluster_id": cid,
             "cluster_size": size,
             "match_score": score,
         }

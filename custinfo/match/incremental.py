@@ -21,7 +21,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import blocking
 from .blocking import BlockingOptions, block
 from .compare import tf_columns
 from .features import build_records
@@ -85,18 +87,34 @@ def canonical_ranks(frames: list[pd.DataFrame]) -> list[np.ndarray]:
 
     Record indexes follow this order, so that sampling, windows in big blocks and ties in clustering
     come out the same whichever batch a record came in."""
-    ids = [df["record_id"].astype(str).to_numpy(dtype=object) for df in frames]
+    ids = [_text(df["record_id"], None) for df in frames]
     files = [
-        df["source_file"].fillna("").astype(str).to_numpy(dtype=object)
-        if "source_file" in df.columns
-        else np.full(len(df), "", dtype=object)
+        _text(df["source_file"], "") if "source_file" in df.columns else pa.array([""] * len(df), pa.string())
         for df in frames
     ]
-    key = pd.DataFrame({"f": np.concatenate(files), "r": np.concatenate(ids)}) if frames else pd.DataFrame()
-    order = key.sort_values(["f", "r"], kind="stable").index.to_numpy() if len(key) else np.empty(0, int)
+    n = sum(len(df) for df in frames)
+    if not n:
+        return np.split(np.empty(0, dtype=np.int64), np.cumsum([len(df) for df in frames])[:-1])
+    # Arrow sorts UTF-8 bytes, which is code point order, as Python compares str; the sort is stable
+    key = pa.table({"f": pa.chunked_array(files, pa.string()), "r": pa.chunked_array(ids, pa.string())})
+    order = pc.sort_indices(key, sort_keys=[("f", "ascending"), ("r", "ascending")]).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return np.split(rank, np.cumsum([len(df) for df in frames])[:-1])
+
+
+def _text(s: pd.Series, missing: str | None) -> pa.Array:
+    """`s.fillna(missing).astype(str)` (missing None: as astype(str) writes NaN) as Arrow strings."""
+    try:
+        arr = pa.Array.from_pandas(s, type=pa.string())
+        if not arr.null_count:
+            return arr
+        if missing is not None:
+            return pc.fill_null(arr, missing)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    s = s.fillna(missing) if missing is not None else s
+    return pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
 
 
 def build_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings) -> None:
@@ -123,12 +141,25 @@ def pairs_touching(
     con.execute("CREATE OR REPLACE TEMP TABLE seed_idx AS SELECT idx FROM seed_arrow")
     con.unregister("seed_arrow")
     con.execute("DROP VIEW IF EXISTS recs")
+    if block is blocking.block:  # keyed once per resolve (not when an engine such as Spark blocks)
+        if not _has_table(con, "bkc_done"):
+            con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
+            blocking.block_keys(con, s, s.window)
+            con.execute("DROP VIEW recs")
+        plan = blocking.pairs_within(con, s, "seed_idx")
+        con.execute(f"ALTER TABLE pairs RENAME TO {name}")
+        return plan
     con.execute("""CREATE VIEW recs AS SELECT * REPLACE (idx IN (SELECT idx FROM seed_idx) AS is_new)
         FROM recs_keys""")
     plan = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
     con.execute("DROP VIEW recs")
     con.execute(f"ALTER TABLE pairs RENAME TO {name}")
     return plan
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    return bool(con.execute(q, [name]).fetchone()[0])
 
 
 def pair_ends(con: duckdb.DuckDBPyConnection, table: str) -> np.ndarray:
@@ -139,9 +170,23 @@ def pair_ends(con: duckdb.DuckDBPyConnection, table: str) -> np.ndarray:
 
 def whole_customers(idx: np.ndarray, grp: np.ndarray) -> np.ndarray:
     """`idx` plus every record of the customers (grp >= 0) those records belong to, sorted."""
-    customers = np.unique(grp[idx])
-    customers = customers[customers >= 0]
-    return np.union1d(idx, np.flatnonzero(np.isin(grp, customers)))
+    # boolean masks over the records, not sorting: a million records are marked in milliseconds
+    met = np.zeros(int(grp.max(initial=-1)) + 1, dtype=bool)
+    g = grp[idx]
+    met[g[g >= 0]] = True
+    out = np.zeros(len(grp), dtype=bool)
+    out[idx] = True
+    stored = grp >= 0
+    out[stored] |= met[grp[stored]]
+    return np.flatnonzero(out)
+
+
+def index_union(n: int, *parts: np.ndarray) -> np.ndarray:
+    """Sorted distinct record indexes (0..n-1) of all the arrays: np.union1d, by a mask over the records."""
+    mask = np.zeros(n, dtype=bool)
+    for p in parts:
+        mask[p] = True
+    return np.flatnonzero(mask)
 
 
 def u_pool(n: int, seed: int) -> np.ndarray:
