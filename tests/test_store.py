@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from custinfo.errors import StoreBusyError
@@ -122,9 +123,12 @@ def test_upsert_of_a_killed_writer_is_rolled_back(tmp_path):
         txn.commit()
     from deltalake import write_deltalake
     from custinfo.store.store import arrow_table
-    # the table written, the manifest not: as if killed between the two
+    # the table written, the manifest not: as if killed between the two (a whole write and a log append)
     write_deltalake(str(s.path / "customers"), arrow_table("customers", pd.DataFrame({"customer_id": ["c1"]})),
-                    mode="overwrite")
+                    mode="overwrite", schema_mode="overwrite")
+    crash = arrow_table("customers", pd.DataFrame({"customer_id": ["c2"], "name": ["x"]}))
+    write_deltalake(str(s.path / "customers"), crash.append_column("_v", pa.array([9], pa.int64())),
+                    mode="append", schema_mode="merge")
     with s.transaction("t2") as txn:
         txn.upsert("customers", pd.DataFrame({"customer_id": ["c3"], "name": ["c"]}), key="customer_id")
         txn.commit()
@@ -153,3 +157,78 @@ def test_rows_in_a_transaction_see_the_base_version_and_upsert_keeps_unread_rows
         txn.upsert("customers", got.assign(name="B"), key="customer_id")
         txn.commit()
     assert list(s.frame("customers")["name"]) == ["a", "B"]
+
+
+def _raw_rows(s: Store, name: str) -> int:
+    """Rows in the table's newest Delta version, superseded ones included."""
+    from deltalake import DeltaTable
+    return DeltaTable(str(s.path / name)).to_pyarrow_table().num_rows
+
+
+def _upsert(s: Store, rows: dict, name: str = "membership", key: str = "record_id") -> dict:
+    with s.transaction("t") as txn:
+        txn.upsert(name, pd.DataFrame(rows), key=key)
+        return txn.commit()
+
+
+def test_upsert_of_a_log_table_appends_only_the_changed_rows_instead_of_rewriting_it(tmp_path):
+    s = Store(tmp_path / "st")
+    _upsert(s, {"record_id": [f"r{i}" for i in range(10)], "customer_id": ["c0"] * 10})
+    _upsert(s, {"record_id": ["r3", "r10"], "customer_id": ["c1", "c1"]})
+    assert _raw_rows(s, "membership") == 12  # the 10 rows written first are not rewritten
+    got = s.frame("membership")
+    assert list(got["record_id"]) == sorted(f"r{i}" for i in range(11))
+    assert got.set_index("record_id")["customer_id"].to_dict() == {**{f"r{i}": "c0" for i in range(10)},
+                                                                   "r3": "c1", "r10": "c1"}
+    assert list(s.rows("membership", "customer_id", {"c0"})["record_id"]) == sorted(
+        f"r{i}" for i in range(10) if i != 3)  # the superseded row of r3 is not read as c0's
+
+
+def test_log_table_is_written_whole_once_superseded_rows_pile_up(tmp_path):
+    s = Store(tmp_path / "st")
+    _upsert(s, {"record_id": ["r1", "r2", "r3", "r4"], "customer_id": ["c1"] * 4})
+    _upsert(s, {"record_id": ["r1"], "customer_id": ["c2"]})
+    _upsert(s, {"record_id": ["r2"], "customer_id": ["c2"]})
+    assert _raw_rows(s, "membership") == 6
+    _upsert(s, {"record_id": ["r3"], "customer_id": ["c2"]})  # 3 appended rows > half of 4: compacted
+    assert _raw_rows(s, "membership") == 4
+    assert list(s.frame("membership")["customer_id"]) == ["c2", "c2", "c2", "c1"]
+    _upsert(s, {"record_id": ["r4"], "customer_id": ["c3"]})  # a new log starts after the whole write
+    assert _raw_rows(s, "membership") == 5
+
+
+def test_as_of_reads_a_log_table_as_it_was(tmp_path):
+    s = Store(tmp_path / "st")
+    first = _upsert(s, {"customer_id": ["c1", "c2", "c3"], "name": ["a", "b", "c"]}, "customers", "customer_id")
+    _upsert(s, {"customer_id": ["c2"], "name": ["B"]}, "customers", "customer_id")
+    assert list(s.frame("customers")["name"]) == ["a", "B", "c"]
+    assert list(s.frame("customers", manifest=s.manifest(first["committed_at"]))["name"]) == ["a", "b", "c"]
+
+
+def test_store_of_the_older_layout_is_read_and_its_first_upsert_rewrites_it_with_versions(tmp_path, monkeypatch):
+    from custinfo.store import store as store_mod
+    s = Store(tmp_path / "st")
+    with monkeypatch.context() as m:  # the code before log tables: every upsert rewrote the table
+        m.setattr(store_mod, "LOG_TABLES", {})
+        _upsert(s, {"record_id": ["r2", "r1"], "customer_id": ["c1", "c1"]})
+        _upsert(s, {"record_id": ["r1"], "customer_id": ["c2"]})
+    from deltalake import DeltaTable
+    assert "_v" not in {f.name for f in DeltaTable(str(s.path / "membership")).schema().fields}
+    assert list(s.frame("membership")["customer_id"]) == ["c2", "c1"]
+    _upsert(s, {"record_id": ["r3"], "customer_id": ["c3"]})
+    assert _raw_rows(s, "membership") == 3 and "logs" in s.manifest()
+    _upsert(s, {"record_id": ["r2"], "customer_id": ["c3"]})  # from now on an append
+    assert _raw_rows(s, "membership") == 4
+    assert s.frame("membership").set_index("record_id")["customer_id"].to_dict() == {"r1": "c2", "r2": "c3",
+                                                                                     "r3": "c3"}
+
+
+def test_a_command_that_fails_rolls_back_the_tables_it_wrote(tmp_path):
+    s = Store(tmp_path / "st")
+    _upsert(s, {"record_id": ["r1"], "customer_id": ["c1"]})
+    with pytest.raises(RuntimeError), s.transaction("t") as txn:
+        txn.append("batches", _batch(1, "a"))
+        txn.upsert("membership", pd.DataFrame({"record_id": ["r1"], "customer_id": ["c9"]}), key="record_id")
+        raise RuntimeError("the matcher failed")
+    assert _raw_rows(s, "membership") == 1 and not (s.path / "batches").exists()
+    assert list(s.frame("membership")["customer_id"]) == ["c1"]

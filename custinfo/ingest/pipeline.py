@@ -145,17 +145,27 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     new["batch_id"], new["ingested_at"] = batch_id, now
     new["file_sha256"] = [p.sha256 for p in todo for _ in range(len(p.records))]
     new, forgotten = _drop_forgotten(store, new)
-    if progress:
-        progress("match", 0, 1)
-    # The matcher and fold get the new records without their JSON and free text (most of the bytes).
-    narrow = new.drop(columns=[c for c in _NOT_FOR_MATCHING if c in new.columns])
-    res = _match_and_fold(store, txn, narrow, config, now, batch_id) if len(new) else None
-    del narrow
-    quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
-    quarantine["batch_id"] = batch_id
     outcomes = [FileOutcome(p.name, "ingested", p.sha256, p.rows, len(p.records) - forgotten.get(p.sha256, 0),
                             len(p.quarantine), forgotten.get(p.sha256, 0), sheets=p.sheets, warnings=p.warnings,
                             channel=p.channel, dropped_columns=p.dropped_columns) for p in todo]
+    quarantine = pd.concat([p.quarantine for p in todo], ignore_index=True)
+    quarantine["batch_id"] = batch_id
+    n_new, n_quarantined = len(new), len(quarantine)
+    # The records, their consents and the quarantine are written now (nothing is visible before the
+    # manifest), so their raw/extra JSON and free text - most of the bytes - are not held in memory
+    # through matching and folding; the prepared files' frames share those buffers and go too.
+    txn.append("records", new)
+    txn.append("consents", _consents(new, batch_id, policy))
+    txn.append("quarantine", quarantine)
+    del quarantine
+    for p in todo:
+        p.records = p.records.iloc[:0]
+    narrow = new.drop(columns=[c for c in _NOT_FOR_MATCHING if c in new.columns])
+    del new
+    if progress:
+        progress("match", 0, 1)
+    res = _match_and_fold(store, txn, narrow, config, now, batch_id) if len(narrow) else None
+    del narrow
     batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
                              "channel": o.channel, "sheets": ",".join(s for s in o.sheets if s),
                              "rows": o.rows, "records": o.records, "quarantined": o.quarantined,
@@ -165,20 +175,18 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
                              "command": "ingest"} for o in outcomes])
     if progress:
         progress("write", 0, 1)
-    txn.append("records", new)
-    txn.append("consents", _consents(new, batch_id, policy))
-    txn.append("quarantine", quarantine)
     if res is not None:
         txn.append("history", res.history)
         txn.append("redirects", res.redirects)
         txn.append("review_pairs", res.review)
-        # Only the rows of the customers this batch touched: fold saw no others (see _match_and_fold).
+        # Only the rows of the customers this batch touched: fold saw no others (see _match_and_fold);
+        # both are log tables, so these rows are appended, not merged into a rewritten table.
         txn.upsert("membership", res.membership, key="record_id")
         txn.upsert("customers", res.customers, key="customer_id")
     txn.append("batches", batches)
-    manifest = txn.commit({"batch_id": batch_id, "records": len(new)})
+    manifest = txn.commit({"batch_id": batch_id, "records": n_new})
     stats = res.stats if res is not None else {"new_customers": 0, "joined_existing": 0, "merges": 0}
-    return IngestResult(batch_id, config.channel, outcomes, len(new), len(quarantine),
+    return IngestResult(batch_id, config.channel, outcomes, n_new, n_quarantined,
                         stats["new_customers"], stats["joined_existing"], stats["merges"],
                         store_version=manifest["version"])
 
@@ -203,6 +211,11 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
     res.review = assignment.review.assign(batch_id=batch_id, at=now) if assignment.review is not None \
         else pd.DataFrame()
+    # Only rows that differ from the stored ones are written (appended to the log tables): a touched
+    # customer whose records and golden record stay as they were costs nothing.
+    res.customers = res.customers[res.customers["customer_id"].isin(res.changed_customers)]
+    before = res.membership["record_id"].map(membership.set_index("record_id")["customer_id"])
+    res.membership = res.membership[(res.membership["customer_id"] != before).to_numpy()]
     return res
 
 
@@ -245,7 +258,7 @@ def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
     """
     cols = [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
     recs = store.arrow("records", manifest=manifest, columns=cols)
-    members = store.arrow("membership", manifest=manifest)
+    members = store.arrow("membership", manifest=manifest, sort=False)
     pos = pc.index_in(recs["record_id"], value_set=members["record_id"])
     recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
     df = recs.to_pandas()

@@ -138,7 +138,9 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
 
     affected = rec.changed - set(rec.merged)
     existing = existing[existing["record_id"].isin(resolved)] if "record_id" in existing.columns else existing
-    recs = pd.concat([existing.drop(columns=["customer_id"], errors="ignore"), new], ignore_index=True)
+    existing = existing.drop(columns=["customer_id"], errors="ignore")
+    # an empty frame in the concat makes pandas warn (FutureWarning on stderr: it broke --log-format json)
+    recs = pd.concat([existing, new], ignore_index=True) if len(existing) else new.reset_index(drop=True)
     unmet = assignment.unmet
     redirects = [{"old_id": old, "new_id": keep, "at": now, "batch_id": batch_id,
                   "reason": REDECIDED_REASON if {old, keep} <= unmet else "new records linked both customers"}

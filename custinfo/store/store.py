@@ -1,10 +1,19 @@
 """The canonical store: Delta Lake tables plus a manifest that makes one command one atomic commit.
 
 Delta commits are atomic per table, not across tables. A command therefore writes its new table
-versions first and then publishes a manifest (`_manifest/NNNNNNNN.json`, created with an atomic
-link) that pins the version of every table. Readers only ever read the pinned versions, so a
-command killed halfway leaves the store exactly as it was; the next writer rolls any table that
-got ahead of the manifest back to its pinned version before it writes.
+versions first (each as soon as it is staged, so its rows need not stay in memory) and then
+publishes a manifest (`_manifest/NNNNNNNN.json`, created with an atomic link) that pins the version
+of every table. Readers only ever read the pinned versions, so a command killed halfway leaves the
+store exactly as it was; the next writer (or the failing command itself, when it fails with an
+exception) rolls any table that got ahead of the manifest back to its pinned version.
+
+`customers` and `membership` are keyed logs (LOG_TABLES): an ingest appends the new rows of the
+customers it touched, each tagged with the store version that wrote it (column `_v`), instead of
+rewriting a table of a million rows; the current row of a key is its newest. Readers of the store
+see only current rows. Once the rows appended since a table was last written whole exceed
+COMPACT_SHARE of it, the next upsert writes it whole again (dropping the superseded rows); any
+overwrite (link, split, forget, purge) does the same. A table of the older layout (no `_v`: every
+upsert rewrote it) reads as it is and is rewritten whole, with `_v`, by its first upsert.
 """
 from __future__ import annotations
 
@@ -19,6 +28,7 @@ from typing import Iterator
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import numpy as np
 from deltalake import DeltaTable, write_deltalake
 
 from ..errors import StoreError
@@ -29,6 +39,10 @@ MANIFEST_DIR = "_manifest"
 # No column statistics in the Delta log: min/max stats would copy phone numbers and names into the
 # log, where erasure (rewrite + vacuum of data files) could not reach them.
 TABLE_CONFIG = {"delta.dataSkippingNumIndexedCols": "0"}
+# key of each table kept as a log of row versions (see the module docstring)
+LOG_TABLES = {"customers": "customer_id", "membership": "record_id"}
+LOG_SEQ = "_v"  # the store (manifest) version that wrote the row; null in rows of the older layout
+COMPACT_SHARE = 0.5
 
 
 def utcnow() -> str:
@@ -78,10 +92,35 @@ def object_frame(tbl: pa.Table) -> pd.DataFrame:
     return df
 
 
-def rows_of(tbl: pa.Table, key: str, values) -> pd.DataFrame:
-    """The rows of `tbl` whose `key` is one of `values`, as python objects."""
-    wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
-    return object_frame(tbl.filter(pc.is_in(tbl[key], value_set=wanted)))
+def current_mask(tbl: pa.Table, key: str) -> pa.Array | None:
+    """Of a log table's rows, those that are their key's newest version (None: all of them are).
+
+    Rows of one write share their `_v` and have distinct keys, so a table written whole needs no
+    work; otherwise the rows are ordered newest first (a stable sort) and each key keeps its first.
+    """
+    if LOG_SEQ not in tbl.column_names or tbl.num_rows == 0:
+        return None
+    seq = tbl[LOG_SEQ].fill_null(0)  # rows of the older layout are older than any tagged row
+    span = pc.min_max(seq)
+    if span["min"] == span["max"]:
+        return None
+    order = pc.array_sort_indices(seq, order="descending")
+    keys = tbl[key].take(order).combine_chunks()
+    newest = order.take(pc.index_in(pc.unique(keys), value_set=keys))
+    mask = np.zeros(tbl.num_rows, dtype=bool)
+    mask[newest.to_numpy()] = True
+    return pa.array(mask)
+
+
+def current(tbl: pa.Table, key: str, *, sort: bool = True) -> pa.Table:
+    """The newest row of every key, without `_v`; sorted by the key when superseded rows were dropped
+    (a table written whole already is)."""
+    mask = current_mask(tbl, key)
+    if mask is not None:
+        tbl = tbl.filter(mask)
+        if sort:
+            tbl = tbl.sort_by(key)
+    return tbl.drop_columns([LOG_SEQ]) if LOG_SEQ in tbl.column_names else tbl
 
 
 def upserted(base: pa.Table, rows: pa.Table, key: str) -> pa.Table:
@@ -130,18 +169,28 @@ class Store:
     def table_version(self, name: str, manifest: dict | None = None) -> int | None:
         return (manifest or self.manifest())["tables"].get(name)
 
-    def arrow(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None) -> pa.Table:
-        """A table as pinned by the manifest (empty, with the right columns, if never written)."""
+    def arrow(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None,
+              sort: bool = True) -> pa.Table:
+        """A table as pinned by the manifest (empty, with the right columns, if never written).
+
+        A log table gives the current row of each key (sorted by the key unless `sort=False`)."""
         version = self.table_version(name, manifest)
         if version is None:
             empty = arrow_table(name, pd.DataFrame(columns=TABLES[name]))
             return empty.select(columns) if columns else empty
+        key = LOG_TABLES.get(name)
         try:
             dt = DeltaTable(str(self.path / name), version=version)
-            return dt.to_pyarrow_table(columns=columns)
+            logged = key is not None and LOG_SEQ in {f.name for f in dt.schema().fields}
+            read = list(dict.fromkeys([*columns, key, LOG_SEQ])) if logged and columns else columns
+            tbl = dt.to_pyarrow_table(columns=read)
         except Exception as exc:  # deltalake raises several kinds; all mean the same to the user
             raise StoreError(f"table {name} version {version} is unreadable ({exc})", file=str(self.path),
                              hint="run `custinfo verify`; restore the store from a backup") from exc
+        if not logged:
+            return tbl
+        tbl = current(tbl, key, sort=sort)
+        return tbl.select(columns) if columns else tbl
 
     def frame(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """A table as a pandas frame of python objects (str/int/None)."""
@@ -151,7 +200,12 @@ class Store:
              columns: list[str] | None = None) -> pd.DataFrame:
         """The rows whose `key` is one of `values`, as python objects; the filter runs in Arrow, so
         only those rows are ever converted (a few thousand customers of a million, on each ingest)."""
-        return rows_of(self.arrow(name, manifest=manifest, columns=columns), key, values)
+        tbl = self.arrow(name, manifest=manifest, columns=columns, sort=False)
+        wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
+        tbl = tbl.filter(pc.is_in(tbl[key], value_set=wanted))
+        if name in LOG_TABLES and LOG_TABLES[name] in tbl.column_names:  # in key order, as written whole
+            tbl = tbl.sort_by(LOG_TABLES[name])
+        return object_frame(tbl)
 
     # ---- writing --------------------------------------------------------------------------
     @contextmanager
@@ -166,9 +220,19 @@ class Store:
             with StoreLock(self.path):
                 (self.path / MANIFEST_DIR).mkdir(exist_ok=True)
                 self.recover()
-                yield Transaction(self, command)
+                try:
+                    yield Transaction(self, command)
+                except BaseException:
+                    self._recover_quietly()  # tables written before the failure go back at once
+                    raise
         finally:
             os.umask(old_umask)
+
+    def _recover_quietly(self) -> None:
+        try:
+            self.recover()
+        except Exception:  # noqa: BLE001 - the next writer rolls back anyway; keep the first error
+            pass
 
     def recover(self) -> list[str]:
         """Roll every table back to the version the newest manifest pins. Call with the lock held."""
@@ -192,39 +256,75 @@ class Store:
 
 
 class Transaction:
-    """Stages table writes; `commit()` writes them and publishes one manifest."""
+    """Writes table versions as they are staged; `commit()` publishes them in one manifest.
+
+    Each staged table is converted to Arrow and written at once, so the caller may drop its frame
+    (a first ingest of a million records does not hold every table in memory until the end).
+    Nothing written is visible before the manifest; an exception rolls the writes back.
+    """
 
     def __init__(self, store: Store, command: str):
         self.store = store
         self.command = command
         self.base = store.manifest()
+        self.version = int(self.base["version"]) + 1
         self.counters = dict(self.base.get("counters", {}))
-        self._ops: list[tuple[str, str, pa.Table, str | None]] = []
-        self._base_tables: dict[str, pa.Table] = {}  # read once for rows() and the upsert at commit
+        self.tables = dict(self.base["tables"])
+        # log table -> {"rows": rows when last written whole, "appended": rows appended since}
+        self.logs = {k: dict(v) for k, v in self.base.get("logs", {}).items()}
+        self._logged_now: set[str] = set()  # log tables this transaction appended to already
 
     def rows(self, name: str, key: str, values) -> pd.DataFrame:
-        """`Store.rows` of the base version; the table is kept for an upsert of the same table."""
-        return rows_of(self._base(name), key, values)
-
-    def _base(self, name: str) -> pa.Table:
-        if name not in self._base_tables:
-            self._base_tables[name] = self.store.arrow(name, manifest=self.base)
-        return self._base_tables[name]
+        """`Store.rows` of the base version."""
+        return self.store.rows(name, key, values, manifest=self.base)
 
     def append(self, name: str, df: pd.DataFrame) -> None:
         if len(df):
-            self._ops.append((name, "append", arrow_table(name, df), None))
+            self._write(name, arrow_table(name, df), "append")
 
     def overwrite(self, name: str, df: pd.DataFrame) -> None:
-        self._ops.append((name, "overwrite", arrow_table(name, df), None))
+        self._whole(name, arrow_table(name, df))
 
     def upsert(self, name: str, df: pd.DataFrame, key: str) -> None:
         """Rows of `df` replace the table's rows with the same `key`; every other row is kept.
 
-        Only the changed rows go through pandas -> Arrow; the rest of the table is copied in Arrow.
+        A log table (LOG_TABLES) gets just these rows appended; other tables, a log table due for
+        compaction, or one still in the older layout are read once and written whole.
         """
-        if len(df):
-            self._ops.append((name, "upsert", arrow_table(name, df), key))
+        if not len(df):
+            return
+        rows = arrow_table(name, df)
+        log = self.logs.get(name)
+        if name in LOG_TABLES and key == LOG_TABLES[name] and log is not None and name not in self._logged_now \
+                and log["appended"] + rows.num_rows <= COMPACT_SHARE * max(log["rows"], 1):
+            log["appended"] += rows.num_rows
+            self._logged_now.add(name)
+            self._write(name, self._tagged(rows), "append")
+            return
+        if name in self.tables:  # the pinned version is the newest one: recover() rolled back the rest
+            base = self.store.arrow(name, manifest={**self.base, "tables": self.tables}, sort=False)
+            rows = upserted(base, rows, key)
+        self._whole(name, rows)
+
+    def _whole(self, name: str, tbl: pa.Table) -> None:
+        """Write the table whole; a log table starts a new log (every row tagged with this version)."""
+        if name in LOG_TABLES:
+            tbl = self._tagged(tbl)
+            self.logs[name] = {"rows": tbl.num_rows, "appended": 0}
+            self._logged_now.add(name)
+        self._write(name, tbl, "overwrite")
+
+    def _tagged(self, tbl: pa.Table) -> pa.Table:
+        return tbl.append_column(LOG_SEQ, pa.array(np.full(tbl.num_rows, self.version, dtype=np.int64)))
+
+    def _write(self, name: str, tbl: pa.Table, mode: str) -> None:
+        uri = str(self.store.path / name)
+        exists = name in self.tables
+        # schema_mode="merge": a table of an older layout gains the columns added since (e.g. `_v`)
+        write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
+                        schema_mode="merge" if exists else None,
+                        configuration=None if exists else TABLE_CONFIG)
+        self.tables[name] = DeltaTable(uri).version()
 
     def next_id(self, counter: str, n: int = 1) -> int:
         """Reserve n ids from a counter that only ever grows (ids are never reused)."""
@@ -233,23 +333,11 @@ class Transaction:
         return start
 
     def commit(self, info: dict | None = None) -> dict:
-        tables = dict(self.base["tables"])
-        while self._ops:  # each staged table is dropped once written: they are not all held to the end
-            name, mode, tbl, key = self._ops.pop(0)
-            uri = str(self.store.path / name)
-            exists = name in tables
-            if mode == "upsert":  # the pinned version is the newest one: recover() rolled back the rest
-                if exists:
-                    tbl = upserted(self._base(name), tbl, key)
-                    del self._base_tables[name]
-                mode = "overwrite"
-            write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
-                            schema_mode="merge" if exists and mode == "append" else None,
-                            configuration=None if exists else TABLE_CONFIG)
-            tables[name] = DeltaTable(uri).version()
-        manifest = {"version": int(self.base["version"]) + 1, "committed_at": utcnow(),
-                    "command": self.command, "tables": tables, "counters": self.counters,
+        manifest = {"version": self.version, "committed_at": utcnow(),
+                    "command": self.command, "tables": self.tables, "counters": self.counters,
                     "info": info or {}}
+        if self.logs:
+            manifest["logs"] = self.logs
         _publish(self.store.path / MANIFEST_DIR, manifest)
         return manifest
 
