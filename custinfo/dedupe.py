@@ -65,7 +65,8 @@ def _golden(norm: pd.DataFrame, clusters, config) -> pd.DataFrame:
     g = golden_records(recs, config.trust, config.survivorship)
     g = g.rename(columns={"customer_id": "cluster_id"})
     keep = ["cluster_id", "n_records", "name", "gender", "birth_date", "phone", "phones", "email", "emails",
-            "company", "title", "province", "city", "district", "address", "postcode", "national_id"]
+            "company", "title", "province", "city", "district", "address", "postcode", "national_id",
+            "other_id"]
     return g[keep]
 
 

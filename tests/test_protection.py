@@ -175,3 +175,25 @@ def test_allowlist_drops_columns_and_counts_them(tmp_path):
     assert set(res.files[0].dropped_columns) == {"出生日期", "身份证号"}
     rec = Store(tmp_path / "s").frame("records").iloc[0]
     assert rec["birth_date"] is None and rec["national_id"] is None and "110101" not in (rec["raw"] or "")
+
+
+def test_forget_erases_a_passport_number_and_its_tombstone_skips_the_old_export(tmp_path):
+    """other_id is a `forget` needle (no byte left, history and quarantine included) and a tombstone
+    kind: an old export holding the person's passport number, under another name, is skipped."""
+    f = tmp_path / "visitors.csv"
+    f.write_text("Name,Passport No,Email,City\n"
+                 "Anna Schmidt,C4X9K2T71,anna.s@example.de,Berlin\n"
+                 "Lee Kim,M12345678,lee.kim@example.kr,Seoul\n", encoding="utf-8")
+    s = tmp_path / "store"
+    ingest([f], store=s, channel="trade_show_intl")
+    recs = Store(s).frame("records")
+    assert sorted(recs["other_id"]) == ["C4X9K2T71", "M12345678"]
+    cid = Store(s).frame("customers").query("other_id == 'C4X9K2T71'")["customer_id"].iloc[0]
+    receipt = forget(Store(s), cid)
+    assert receipt.tombstones >= 2
+    assert b"C4X9K2T71" not in all_bytes(s)
+    again = tmp_path / "visitors_old.csv"
+    again.write_text("Name,Passport No\nA. Schmidt,c4x9-k2t71\n", encoding="utf-8")
+    res = ingest([again], store=s, channel="trade_show_intl")
+    assert res.files[0].skipped_forgotten == 1
+    assert verify_store(Store(s))["problems"] == []

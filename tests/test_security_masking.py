@@ -224,3 +224,17 @@ def test_vectorized_masks_give_exactly_what_the_scalar_masks_give(values, kind):
     got, _ = _mask_column(df, "c", kind)
     want = [mask_value(kind, v) for v in values]
     assert [None if v is None or v is pd.NA or v != v else v for v in got] == want
+
+
+def test_passport_and_foreign_id_numbers_are_secret_and_masked_like_a_national_id():
+    """other_id (passport, foreign social security number) is as secret as a resident ID: an analyst
+    and an admin without --unmask see it masked, the raw JSON key too; only --unmask shows it."""
+    df = pd.DataFrame({"other_id": ["E12345678", "6988048"],
+                       "raw": [json.dumps({"other_id": "E 1234 5678"}), None]})
+    assert POLICY.level_of("other_id") == "secret"
+    for role in ("viewer", "marketing", "analyst", "admin"):
+        out, report = mask_frame(df, POLICY, role)
+        assert out["other_id"].tolist() == ["E1*****78", "*******"], role
+        assert "E 1234 5678" not in out.loc[0, "raw"] and report.masked["other_id"] == 2
+    out, _ = mask_frame(df, POLICY, "admin", unmask=True)
+    assert out["other_id"].tolist() == ["E12345678", "6988048"]

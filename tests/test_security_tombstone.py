@@ -114,3 +114,13 @@ def test_vectorized_normalization_agrees_with_the_scalar_one(values):
         got = norm_series(kind, s).tolist()
         want = [fn(v) if isinstance(v, str) else None for v in values]
         assert [None if pd.isna(g) else g for g in got] == want
+
+
+def test_forgotten_passport_number_matches_however_it_was_written(tmp_path):
+    """A person known only by a passport or foreign number (other_id) is caught in an old export too."""
+    t = Tombstones(tmp_path)
+    t.add(t.keys_for(other_id="E12345678"), reason="erasure request #8", customer_id="C000124")
+    df = pd.DataFrame({"other_id": ["E12345678", "G12345678", None], "national_id": [None] * 3})
+    assert t.matches(df).tolist() == [True, False, False]
+    assert t.keys_for(other_id="e1234-5678") == t.keys_for(other_id="E12345678")
+    assert b"12345678" not in t.path.read_bytes()

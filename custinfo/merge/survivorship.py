@@ -25,6 +25,8 @@ from ..store.tables import GOLDEN_FIELDS
 
 DEFAULT_RULES = ["trust", "frequency", "recency", "completeness"]
 MULTI_VALUED = {"phones": "phone", "emails": "email"}
+# other_id is not among them: one person may hold several documents (a passport and a social
+# security number) in that column, so two values are no disagreement.
 CONFLICT_FIELDS = ("birth_date", "gender", "national_id")
 CONFLICT_MIN_TRUST = 0.5
 RULES = {"trust", "frequency", "recency", "completeness"}

@@ -54,5 +54,6 @@ def normalize_other_id(text: object) -> OtherIdResult:
 
 
 def is_other_id(v: str) -> bool:
-    """True for a cleaned value custinfo keeps: 6-24 ASCII letters/digits, a digit, not one repeated character."""
+    """True for a cleaned value custinfo keeps: 6-24 ASCII letters and digits, a digit among them,
+    not one character repeated."""
     return bool(_VALUE.fullmatch(v)) and any(c.isdigit() for c in v) and len(set(v)) > 1

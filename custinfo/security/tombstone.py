@@ -6,8 +6,9 @@ them back. The store keeps, per erased person, only keyed hashes of their identi
 (``<store>/secret/salt``, 0600) and never printed, so the hashes cannot be reversed by hashing
 every phone number in China (which a plain sha256 of an 11-digit number would allow).
 
-Only strong identifiers (phone, email, national ID) are matched; a name key may be stored beside
-them for a human looking at a near miss, but two people share names too often to skip on that.
+Only strong identifiers (phone, email, national ID, other identity document such as a passport) are
+matched; a name key may be stored beside them for a human looking at a near miss, but two people
+share names too often to skip on that.
 """
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ from ..errors import StoreError
 from .perms import secure_mkdir, secure_open
 
 SALT_BYTES = 32
-KINDS = ("phone", "email", "national_id", "name")
-MATCH_KINDS = ("phone", "email", "national_id")
+KINDS = ("phone", "email", "national_id", "other_id", "name")
+MATCH_KINDS = ("phone", "email", "national_id", "other_id")
 COLUMNS_BY_KIND = {"phone": ("phone", "phones", "mobile"), "email": ("email", "emails"),
-                   "national_id": ("national_id",)}
+                   "national_id": ("national_id",), "other_id": ("other_id",)}
 _SPLIT = r"\s*[,;，；]\s*"
 _NON_DIGIT = re.compile(r"\D")
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -98,13 +99,20 @@ def norm_national_id(value: str) -> str | None:
     return v or None
 
 
+def norm_other_id(value: str) -> str | None:
+    """A passport or foreign number as other_id stores it (separators gone, upper case)."""
+    from ..normalize.other_id import clean_other_id
+
+    return clean_other_id(value)
+
+
 def norm_name_key(value: str) -> str | None:
     v = _nfkc(value).strip().lower()
     return v or None
 
 
 _NORMALIZERS = {"phone": norm_phone, "email": norm_email, "national_id": norm_national_id,
-                "name": norm_name_key}
+                "other_id": norm_other_id, "name": norm_name_key}
 
 
 def norm_series(kind: str, s: pd.Series) -> pd.Series:
@@ -167,7 +175,7 @@ def _values(v: str | Iterable[str] | None) -> list[str]:
 
 def tombstone_keys(phone: str | Iterable[str] | None = None, email: str | Iterable[str] | None = None,
                    national_id: str | Iterable[str] | None = None, name_key: str | None = None, *,
-                   salt: bytes | None = None) -> list[str]:
+                   salt: bytes | None = None, other_id: str | Iterable[str] | None = None) -> list[str]:
     """Keys ``kind:hex`` for a person's identifiers (comma-joined lists split), without duplicates.
 
     ``salt`` is the store's (:func:`load_salt`); or call ``Tombstones(store).keys_for(...)``.
@@ -179,7 +187,7 @@ def tombstone_keys(phone: str | Iterable[str] | None = None, email: str | Iterab
     keyer = _Keyer(salt)
     keys: list[str] = []
     for kind, given in (("phone", phone), ("email", email), ("national_id", national_id),
-                        ("name", name_key)):
+                        ("other_id", other_id), ("name", name_key)):
         for v in _values(given):
             k = keyer.key(kind, v)
             if k and k not in keys:
@@ -203,9 +211,10 @@ class Tombstones:
 
     def keys_for(self, *, phone: str | Iterable[str] | None = None,
                  email: str | Iterable[str] | None = None,
-                 national_id: str | Iterable[str] | None = None, name_key: str | None = None) -> list[str]:
+                 national_id: str | Iterable[str] | None = None, name_key: str | None = None,
+                 other_id: str | Iterable[str] | None = None) -> list[str]:
         """:func:`tombstone_keys` with this store's salt."""
-        return tombstone_keys(phone, email, national_id, name_key, salt=self.salt)
+        return tombstone_keys(phone, email, national_id, name_key, salt=self.salt, other_id=other_id)
 
     def add(self, keys: Iterable[str], reason: str, customer_id: str | None = None) -> int:
         """Record the keys of an erased person; returns how many keys were new.

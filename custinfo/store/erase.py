@@ -80,10 +80,12 @@ def forget(store: Store, customer_id: str | None = None, *, phone: str | None = 
 
 
 def _needles(gone: pd.DataFrame) -> list[str]:
-    """The values whose every trace must go: names, phones (E.164 and national form), emails, IDs."""
+    """The values whose every trace must go: names, phones (E.164 and national form), emails, IDs
+    (resident IDs and other documents)."""
     vals: set[str] = set()
-    for col in ("name", "email", "national_id", "wechat", "qq"):
-        vals |= {v for v in gone[col].dropna() if len(v) >= 2}
+    for col in ("name", "email", "national_id", "other_id", "wechat", "qq"):
+        if col in gone:
+            vals |= {v for v in gone[col].dropna() if len(v) >= 2}
     for col in ("phones", "emails"):
         for cell in gone[col].dropna():
             vals |= {v for v in cell.split(",") if v}
@@ -117,12 +119,13 @@ def _rewrite_without(store: Store, txn, m: dict, ids: set[str], rids: set[str], 
 
 
 def _tombstone(store: Store, gone: pd.DataFrame, ids: set[str]) -> int:
-    """Salted hashes of the person's phones, emails and ID number; never the values themselves."""
+    """Salted hashes of the person's phones, emails and ID numbers; never the values themselves."""
     from ..security import Tombstones
 
     tomb = Tombstones(store.path)
     keys = tomb.keys_for(phone=list(gone["phones"].dropna()), email=list(gone["emails"].dropna()),
-                         national_id=list(gone["national_id"].dropna()))
+                         national_id=list(gone["national_id"].dropna()),
+                         other_id=list(gone["other_id"].dropna()) if "other_id" in gone else None)
     if keys:
         tomb.add(keys, reason="erasure request", customer_id=",".join(sorted(ids)))
     return len(keys)

@@ -12,7 +12,7 @@ MEMBERSHIP_COLUMNS = ["record_id", "customer_id"]
 # customers: one golden record per customer, with per-field provenance (JSON) and conflicts.
 GOLDEN_FIELDS = ["name", "gender", "birth_date", "phone", "phones", "email", "emails", "company",
                  "title", "country", "province", "city", "district", "address", "postcode",
-                 "national_id", "qq", "wechat", "customer_ref"]
+                 "national_id", "other_id", "qq", "wechat", "customer_ref"]
 CUSTOMER_COLUMNS = (["customer_id", "status", "merged_into"] + GOLDEN_FIELDS
                     + ["name_key", "name_pinyin", "company_key", "n_records", "channels",
                        "first_seen", "last_seen", "updated_at", "conflicts"]
