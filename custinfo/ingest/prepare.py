@@ -5,9 +5,15 @@ Nothing here touches the store, so a bad file fails before anything is written.
 from __future__ import annotations
 
 import hashlib
+import inspect
+import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..normalize import NormalizeOptions, normalize_frame
 from .mapping import map_headers, require_identifying, to_source_frame
 from .readers import read_file
@@ -64,9 +70,11 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
     name = display_name or path.name
     if not path.exists():
         raise InputError("file not found", file=str(path), hint="check the path and the file name")
+    if _active is not None and path.stat().st_size >= POOL_START_BYTES:
+        _active.start()  # the workers import custinfo while this process reads the file
     sheets = read_file(path, encoding=encoding or config.read.encoding, header_row=config.read.header_row,
                        sheets=config.read.sheets, is_known_header=config.is_known_header,
-                       max_header_scan=config.read.max_header_scan, name=name)
+                       max_header_scan=config.read.max_header_scan, name=name, arrow_text=True)
     opts = NormalizeOptions(default_region=config.default_region, date_order=config.date_order,
                             excel_epoch=config.excel_epoch)
     recs, quars, used, maps, warnings, dropped = [], [], [], {}, [], []
@@ -109,16 +117,124 @@ def apply_allowlist(hm, allowed: frozenset[str]) -> list[str]:
 # Rows mapped and normalized at a time: python-object strings exist for one chunk only; the records
 # of a file are kept as Arrow-backed text (a million records as objects took ~4.5 GB).
 CHUNK_ROWS = 100_000
+# A sheet of at least this many rows is mapped and normalized by worker processes when a pool is
+# open (`chunk_workers`); smaller ones cost less than handing them over. A file of this size
+# starts the pool before it is read.
+POOL_MIN_ROWS = 50_000
+POOL_START_BYTES = 4 << 20
 
 
 def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
-    recs, quars = [], []
-    for start in range(0, max(len(sd.frame), 1), CHUNK_ROWS):
-        rows = slice(start, start + CHUNK_ROWS)
-        r, q = _chunk_records(sd.frame.iloc[rows], sd.row_numbers[rows], sd.sheet, hm, opts, config, name)
-        recs.append(arrow_text(r))
-        quars.append(q)
-    return pd.concat(recs, ignore_index=True), pd.concat(quars, ignore_index=True)
+    n = len(sd.frame)
+    workers = _active.n if _active is not None and n >= POOL_MIN_ROWS and _local_seams() else 1
+    size = CHUNK_ROWS
+    if workers > 1:  # chunks in a multiple of the workers, so that they finish together
+        chunks = -(-n // CHUNK_ROWS)
+        size = -(-n // (-(-chunks // workers) * workers))
+    jobs = [(sd.frame.iloc[start:start + size], sd.row_numbers[start:start + size], sd.sheet, hm, opts,
+             config, name) for start in range(0, max(n, 1), size)]
+    done = normalize_in_workers(_active, jobs) if workers > 1 else [_chunk_job(*job) for job in jobs]
+    return (pd.concat([r for r, _ in done], ignore_index=True),
+            pd.concat([q for _, q in done], ignore_index=True))
+
+
+def _chunk_job(frame, row_numbers, sheet, hm, opts, config, name):
+    """One chunk's records as Arrow-backed text and its quarantined rows (run in a worker or here)."""
+    r, q = _chunk_records(frame, row_numbers, sheet, hm, opts, config, name)
+    return arrow_text(r), q
+
+
+def normalize_in_workers(workers: _Workers, jobs: list[tuple]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """`_chunk_job` of each job in the worker processes, in order.
+
+    A pool that cannot run (a script that starts an ingest at import time cannot be re-imported by
+    a spawned worker) is dropped and the chunks are done here: the result is the same.
+    """
+    pool = workers.start()
+    if pool is not None:
+        try:
+            return list(pool.map(_chunk_job, *zip(*jobs, strict=True)))
+        except BrokenProcessPool:
+            workers.broken()
+    return [_chunk_job(*job) for job in jobs]
+
+
+# map and normalize as imported here: worker processes run these, so a pool is used only while no
+# one has pointed the seams elsewhere (the Spark engine does; a timer made with functools.wraps
+# is seen through).
+_LOCAL_SEAMS = (to_source_frame, normalize_frame)
+
+
+def _local_seams() -> bool:
+    return (inspect.unwrap(to_source_frame), inspect.unwrap(normalize_frame)) == _LOCAL_SEAMS
+
+
+def default_workers() -> int:
+    """$CUSTINFO_WORKERS if set, else the CPUs this process may use, at most 4 (1 = no pool)."""
+    env = os.environ.get("CUSTINFO_WORKERS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ConfigError(f"CUSTINFO_WORKERS must be a whole number of processes, not {env!r}",
+                              key="CUSTINFO_WORKERS", hint="set it to 1 to normalize in one process")
+        return int(env)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+class _Workers:
+    """Worker processes (spawned) that map and normalize chunks; started on the first large file."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.pool: ProcessPoolExecutor | None = None
+        self.failed = False
+
+    def start(self) -> ProcessPoolExecutor | None:
+        if self.pool is None and not self.failed:
+            self.pool = ProcessPoolExecutor(self.n, mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(self.n):
+                self.pool.submit(_warm_up)
+        return self.pool
+
+    def broken(self) -> None:
+        self.close()
+        self.failed = True
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+_active: _Workers | None = None
+
+
+def _warm_up() -> None:
+    """Load what normalizing loads on first use (OpenCC, cpca, pypinyin tables)."""
+    normalize_frame(pd.DataFrame({"name": ["张三", "Zhang San"], "address": ["北京市朝阳区建国路1号", None],
+                                  "mobile": ["13800138000", None]}))
+
+
+@contextmanager
+def chunk_workers(n: int | None = None):
+    """Within the block, prepare_file maps and normalizes large sheets in `n` worker processes
+    (default `default_workers()`), one pool for all the files; the pool ends with the block, so
+    its memory is given back before matching. Nested blocks share the outer pool."""
+    global _active
+    if _active is not None:
+        yield
+        return
+    n = default_workers() if n is None else n
+    _active = _Workers(n) if n > 1 else None
+    try:
+        yield
+    finally:
+        workers, _active = _active, None
+        if workers is not None:
+            workers.close()
 
 
 # pandas 3's default "str" dtype, spelled out: under pandas 2.x `astype("str")` gives python strings

@@ -63,7 +63,8 @@ class SheetData:
     file: str  # base name of the file ('stdin' for '-')
     sheet: str | None  # sheet name for Excel, None for text files
     header: list[str]  # cleaned, unique header names, in column order
-    frame: pd.DataFrame  # columns == header; every value a python str or None; object dtype
+    frame: pd.DataFrame  # columns == header; every value a python str or None; object dtype (with
+    # read_file(arrow_text=True) a large text file's columns may be Arrow-backed str, missing = NaN)
     row_numbers: np.ndarray  # int64, the 1-based row (line) of each frame row in the file
     header_row: int  # 1-based row of the header (the lower row of a two-row header)
     encoding: str | None  # encoding used for a text file, None for Excel
@@ -78,7 +79,8 @@ class _HeaderOptions:
 
 def read_file(path: str | Path, *, encoding: str | None = None, header_row: int | None = None,
               sheets: list[str] | None = None, is_known_header: Callable[[str], bool] = lambda h: False,
-              max_header_scan: int = 20, name: str | None = None) -> list[SheetData]:
+              max_header_scan: int = 20, name: str | None = None,
+              arrow_text: bool = False) -> list[SheetData]:
     """Read one export file into one SheetData per table it holds.
 
     `path` may be '-' for stdin. The format is told by the content (zip, OLE2 or text),
@@ -89,6 +91,10 @@ def read_file(path: str | Path, *, encoding: str | None = None, header_row: int 
     Raises InputError, with the file, the row when it applies and a hint, for a missing,
     empty, damaged, encrypted or undecodable file, and for a row with more fields than the
     header.
+
+    `arrow_text=True` leaves the columns of a text file parsed by pyarrow as Arrow-backed text
+    (missing = NaN) instead of python strings: a caller that works in chunks makes the python
+    strings of one chunk at a time (a million rows as python strings take about 1 GB).
     """
     is_stdin = str(path) == "-"
     shown = name or ("stdin" if is_stdin else str(path))
@@ -105,7 +111,8 @@ def read_file(path: str | Path, *, encoding: str | None = None, header_row: int 
         raise InputError("this .xls is a web page (HTML or XML), not an Excel workbook", file=shown,
                          hint="open it in Excel and save it as .xlsx, or export as CSV")
     # A .xls that is plain text is a common "export to Excel" shortcut: read it as text.
-    return [_read_text(data, shown=shown, base=base, encoding=encoding, opts=opts, suffix=suffix)]
+    return [_read_text(data, shown=shown, base=base, encoding=encoding, opts=opts, suffix=suffix,
+                       arrow_text=arrow_text)]
 
 
 def _read_bytes(path: Path, shown: str) -> bytes:
@@ -205,12 +212,14 @@ def _assemble(raw_names: Sequence[str], columns: Sequence[np.ndarray], row_numbe
     """Name the columns, drop the ones with neither a name nor a value, build the frame."""
     names, arrays = [], []
     for j, (raw, col) in enumerate(zip(raw_names, columns, strict=True)):
-        if not raw and not any(v is not None for v in col):
+        arrow = isinstance(col, pd.api.extensions.ExtensionArray)
+        if not raw and (col.isna().all() if arrow else not any(v is not None for v in col)):
             continue  # an unnamed column with nothing in it (e.g. trailing delimiters)
         names.append(raw or f"column_{j + 1}")
         arrays.append(col)
     names = unique_names(names)
-    frame = pd.DataFrame(dict(zip(names, arrays, strict=True)), columns=names, dtype=object)
+    arrow = any(isinstance(a, pd.api.extensions.ExtensionArray) for a in arrays)
+    frame = pd.DataFrame(dict(zip(names, arrays, strict=True)), columns=names, dtype=None if arrow else object)
     return SheetData(file=file, sheet=sheet, header=names, frame=frame,
                      row_numbers=np.asarray(row_numbers, dtype=np.int64), header_row=header_row,
                      encoding=encoding)
@@ -394,7 +403,7 @@ def sniff_delimiter(text: str, prefer: str | None = None) -> str:
 
 
 def _read_text(data: bytes, *, shown: str, base: str, encoding: str | None, opts: _HeaderOptions,
-               suffix: str) -> SheetData:
+               suffix: str, arrow_text: bool = False) -> SheetData:
     text, used = decode_text(data, encoding=encoding, file=shown)
     if not text.strip():
         raise InputError("the file has no rows (only blank lines)", file=shown,
@@ -402,7 +411,7 @@ def _read_text(data: bytes, *, shown: str, base: str, encoding: str | None, opts
     declared = _SEP_LINE.match(text)  # Excel's "sep=;" first line; it is skipped like a title
     prefer = "\t" if suffix in (".tsv", ".tab") else None
     delim = declared.group(1) if declared else sniff_delimiter(text, prefer=prefer)
-    fast = _read_text_fast(data, text, used, delim, shown=shown, base=base, opts=opts)
+    fast = _read_text_fast(data, text, used, delim, shown=shown, base=base, opts=opts, arrow_text=arrow_text)
     if fast is not None:
         return fast
     return _read_text_exact(text, used, delim, shown=shown, base=base, opts=opts)
@@ -552,7 +561,7 @@ def _read_text_exact_rows(text: str, used: str, delim: str, *, shown: str, base:
 
 
 def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str, base: str,
-                    opts: _HeaderOptions) -> SheetData | None:
+                    opts: _HeaderOptions, arrow_text: bool = False) -> SheetData | None:
     """Parse with pyarrow; None when the exact path is needed.
 
     Row numbers come from the positions of the line breaks that end records: every line
@@ -587,7 +596,8 @@ def _read_text_fast(data: bytes, text: str, used: str, delim: str, *, shown: str
         _refuse_extra_fields(table, width, row_numbers, header_line, delim, shown)
         table = table.select(range(width))
     columns, row_numbers = _without_blank_rows(table, row_numbers)
-    return _assemble(names, [_object_array(c) for c in columns], row_numbers, file=base, sheet=None,
+    convert = _arrow_text_array if arrow_text else _object_array
+    return _assemble(names, [convert(c) for c in columns], row_numbers, file=base, sheet=None,
                      header_row=header_line, encoding=used)
 
 
@@ -734,6 +744,18 @@ def _without_blank_rows(table, row_numbers: np.ndarray):
         columns = [pc.filter(c, keep) for c in columns]
         row_numbers = row_numbers[keep.to_numpy(zero_copy_only=False)]
     return columns, row_numbers
+
+
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's "str"
+
+
+def _arrow_text_array(col) -> pd.api.extensions.ExtensionArray:
+    """An arrow string column as pandas Arrow-backed text (no python strings made)."""
+    import pyarrow as pa
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return ARROW_TEXT.__from_arrow__(col.cast(pa.large_string()))
 
 
 def _object_array(col) -> np.ndarray:
