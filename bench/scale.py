@@ -9,8 +9,8 @@ $CUSTINFO_BENCH_CACHE (default /tmp/custinfo-bench-cache).
 
 Each run is a fresh interpreter (peak RSS = ru_maxrss of that process): `custinfo.ingest.pipeline.ingest`
 of all channel files into a fresh store, then a second process ingests the 10k files into that
-store. Time per phase comes from wrapping the pipeline's steps (read, map, normalize, load existing,
-match, fold, write); F1 is pairwise over the final membership, counted per cluster.
+store. Time per phase comes from wrapping the pipeline's steps (read, map, normalize, load existing
+records and the touched customers' rows, match, fold, write); F1 is pairwise over the final membership, counted per cluster.
 
     .venv/bin/python bench/scale.py --sizes 100k,1M            # prints, appends to bench/RESULTS.md
     .venv/bin/python bench/scale.py --sizes 100k --profile /tmp/prof  # also a cProfile of each run
@@ -157,8 +157,10 @@ def work(folder: str, which: str, store: str, profile: str | None) -> dict:
     timer.wrap(prepare, "to_source_frame", "map")
     timer.wrap(prepare, "normalize_frame", "normalize")
     timer.wrap(pipeline, "_existing_records", "load")
+    timer.wrap(store_mod.Store, "rows", "load")  # the stored rows of the customers a batch touches
     timer.wrap(assign_mod, "assign", "match")
     timer.wrap(pipeline, "fold", "fold")
+    timer.wrap(store_mod.Transaction, "_write", "write")  # each table is written as it is staged
     timer.wrap(store_mod.Transaction, "commit", "write")
     files = [str(Path(folder) / f) for f in json.loads((Path(folder) / "files.json").read_text())[which]]
     prof = None

@@ -93,10 +93,15 @@ def reconcile(assignment: Assignment, old_sizes: pd.Series, next_id) -> Reconcil
     res = pd.DataFrame({"record_id": assignment.group.index, "group": assignment.group.to_numpy()})
     res["before"] = res["record_id"].map(assignment.before)
     ex = res.dropna(subset=["before"])
-    parts = ex.groupby(["before", "group"])["record_id"].agg(["size", "min"]).reset_index()
+    # ids as integer codes in sort order: min() of text by group falls back to a python call per group
+    # in pandas (6 s for 10k records joining a 100k store)
+    rank = pd.factorize(ex["record_id"], sort=True)[0]
+    parts = ex.assign(rank=rank).groupby(["before", "group"])["rank"].agg(["size", "min"]).reset_index()
     parts = parts.sort_values(["before", "size", "min"], ascending=[True, False, True], kind="stable")
     homes = parts.drop_duplicates("before")
-    keep = homes.groupby("group")["before"].transform("min")  # the oldest id of the customers at home there
+    codes, ids = pd.factorize(homes["before"], sort=True)
+    oldest = homes.assign(code=codes).groupby("group")["code"].transform("min").to_numpy()
+    keep = pd.Series(np.asarray(ids, dtype=object)[oldest], index=homes.index)  # the oldest id at home there
     target = dict(zip(homes["group"], keep, strict=True))
     gone = homes["before"] != keep
     merged = dict(zip(homes.loc[gone, "before"], keep[gone], strict=True))
