@@ -123,6 +123,16 @@ def current(tbl: pa.Table, key: str, *, sort: bool = True) -> pa.Table:
     return tbl.drop_columns([LOG_SEQ]) if LOG_SEQ in tbl.column_names else tbl
 
 
+def with_missing(name: str, tbl: pa.Table, wanted: list[str]) -> pa.Table:
+    """`tbl` with the columns of `wanted` it lacks added as nulls: a table written before a column
+    existed (e.g. other_id), or a version pinned from then, reads as if the column were empty."""
+    for c in wanted:
+        if c not in tbl.column_names and c in TABLES[name]:
+            typ = pa.int64() if c in INT_COLUMNS else pa.string()
+            tbl = tbl.append_column(pa.field(c, typ), pa.nulls(tbl.num_rows, typ))
+    return tbl
+
+
 def upserted(base: pa.Table, rows: pa.Table, key: str) -> pa.Table:
     """`base` with its rows whose `key` appears in `rows` replaced by `rows`, sorted by `key`."""
     keep = base.filter(pc.invert(pc.is_in(base[key], value_set=rows[key])))
@@ -181,12 +191,14 @@ class Store:
         key = LOG_TABLES.get(name)
         try:
             dt = DeltaTable(str(self.path / name), version=version)
-            logged = key is not None and LOG_SEQ in {f.name for f in dt.schema().fields}
+            have = {f.name for f in dt.schema().fields}
+            logged = key is not None and LOG_SEQ in have
             read = list(dict.fromkeys([*columns, key, LOG_SEQ])) if logged and columns else columns
-            tbl = dt.to_pyarrow_table(columns=read)
+            tbl = dt.to_pyarrow_table(columns=[c for c in read if c in have] if read else None)
         except Exception as exc:  # deltalake raises several kinds; all mean the same to the user
             raise StoreError(f"table {name} version {version} is unreadable ({exc})", file=str(self.path),
                              hint="run `custinfo verify`; restore the store from a backup") from exc
+        tbl = with_missing(name, tbl, read or TABLES[name])
         if not logged:
             return tbl
         tbl = current(tbl, key, sort=sort)
