@@ -107,7 +107,8 @@ def _row_times(df: pd.DataFrame) -> pd.Series:
 
 
 def _from_column(df: pd.DataFrame, spec: ConsentColumn) -> pd.DataFrame:
-    said = df[spec.column].map(yes_no)
+    col = df[spec.column]
+    said = col.map({v: yes_no(v) for v in pd.unique(col.dropna())})  # per distinct value, not per row
     said = said[said.notna()]
     if spec.means == "withdraw":
         said = said[said.astype(bool)]  # 'N' = not opted out, which is not a grant
