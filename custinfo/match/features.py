@@ -75,7 +75,9 @@ _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
         ("address_key", "province", "city", "district"),
     ),
     "address_words": (
-        "CASE WHEN len({words}) >= 2 THEN array_to_string(list_sort({words}), ' ') END".replace(
+        # an address with no separator is one word: the (costly) split is skipped for it
+        r"CASE WHEN regexp_matches(lower(v), '[^\pL\pN]') AND len({words}) >= 2"
+        " THEN array_to_string(list_sort({words}), ' ') END".replace(
             "{words}",
             r"list_distinct(list_filter(regexp_split_to_array(lower(v), '[^\pL\pN]+'), lambda t: t <> ''))",
         ),
@@ -209,10 +211,16 @@ def build_records(
     pat = mobile_pattern.replace("'", "''")
     s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
     sep = ", " if cleaned else ""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE recs0 AS
-        WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
+    body = f"""WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
              s1 AS (SELECT c.*{s1} FROM c{pv_joins})
-        SELECT *{s2} FROM s1""")
+        SELECT *{s2} FROM s1"""
+    # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
+    keep = [c for c in base + stage1 + stage2 if c in columns | tf_columns | {"name_letters", "name_key"}]
+    if not shared and not tf_columns:  # nothing to join on: build `recs` at once, not through a copy
+        sel = "".join(f', "{c}"' for c in keep)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE recs AS SELECT idx, is_new, grp{sel} FROM ({body})")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE recs0 AS {body}")
     joins, cols = (
         _shared_tables(con, shared, mobile_pattern, shared_min_names, stats_source) if shared else ([], [])
     )
@@ -220,8 +228,6 @@ def build_records(
         j, col = _tf_table(con, c, tf_source if tf_source and c in BASE_COLUMNS else "recs0")
         joins.append(j)
         cols.append(col)
-    # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
-    keep = [c for c in base + stage1 + stage2 if c in columns | tf_columns | {"name_letters", "name_key"}]
     sel = "".join(f', recs0."{c}"' for c in keep) + "".join(f", {c}" for c in cols)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.idx, recs0.is_new, recs0.grp{sel} "
@@ -281,9 +287,16 @@ def _shared_tables(
         }
         sel = ", ".join(f"CASE WHEN len({aggs[c]}) > 0 THEN {aggs[c]} END AS {c}" for c in wanted)
         limit = " AND v IN (SELECT v FROM x)" if stats_source else ""
+        # counted on these records themselves: their values are unnested once, not twice
+        every = (
+            f"SELECT unnest({lst}) AS v, name_letters FROM {stats} WHERE {lst} IS NOT NULL"
+            if stats_source
+            else "SELECT v, name_letters FROM x"
+        )
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sh_{prefix} AS
-            WITH x AS (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0 WHERE {lst} IS NOT NULL),
-                 a AS (SELECT unnest({lst}) AS v, name_letters FROM {stats} WHERE {lst} IS NOT NULL),
+            WITH x AS MATERIALIZED (SELECT idx, unnest({lst}) AS v, name_letters FROM recs0
+                                    WHERE {lst} IS NOT NULL),
+                 a AS ({every}),
                  nv AS (SELECT v, count(DISTINCT name_letters) AS n FROM a WHERE TRUE{limit} GROUP BY v)
             SELECT idx, {sel} FROM x JOIN nv USING (v) GROUP BY idx""")
         joins.append(f"LEFT JOIN sh_{prefix} USING (idx)")
