@@ -13,7 +13,7 @@ from ..config import Config, config_dir, load_config
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
 from ..store.tables import INT_COLUMNS, TABLES
-from .prepare import PreparedFile, prepare_file, spool_stdin
+from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
 
@@ -111,6 +111,12 @@ def _security_policy():
 
 
 def _prepare_all(paths, configs: dict[str, Config], channel, encoding, progress, policy) -> list[PreparedFile]:
+    # large files are mapped and normalized by worker processes, which end before matching starts
+    with chunk_workers():
+        return _prepare_each(paths, configs, channel, encoding, progress, policy)
+
+
+def _prepare_each(paths, configs: dict[str, Config], channel, encoding, progress, policy) -> list[PreparedFile]:
     prepared = []
     for i, p in enumerate(paths):
         config = configs[channel or infer_channel(p)]
