@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -137,6 +138,7 @@ class PhaseTimer:
     def wrap(self, owner, attr: str, phase: str) -> None:
         fn = getattr(owner, attr)
 
+        @functools.wraps(fn)  # seen through by prepare, which keeps its worker processes then
         def timed(*a, **kw):
             t0 = time.perf_counter()
             try:
@@ -156,6 +158,7 @@ def work(folder: str, which: str, store: str, profile: str | None) -> dict:
     timer.wrap(prepare, "read_file", "read")
     timer.wrap(prepare, "to_source_frame", "map")
     timer.wrap(prepare, "normalize_frame", "normalize")
+    timer.wrap(prepare, "normalize_in_workers", "normalize")  # large files: map + normalize in workers
     timer.wrap(pipeline, "_existing_records", "load")
     timer.wrap(store_mod.Store, "rows", "load")  # the stored rows of the customers a batch touches
     timer.wrap(assign_mod, "assign", "match")
