@@ -204,14 +204,19 @@ def normalize_postcode(text: object, country: str | None) -> tuple[str | None, t
     return s, ()
 
 
-def parse_addresses(addresses: Iterable[str]) -> dict[str, Place]:
-    """Parse many addresses with one cpca call (cpca is slow to start, fast per address)."""
+def parse_addresses(addresses: Iterable[str], simplified: dict[str, str] | None = None) -> dict[str, Place]:
+    """Parse many addresses with one cpca call (cpca is slow to start, fast per address).
+
+    ``simplified`` may hold the addresses already converted to simplified Chinese."""
     todo = sorted({a for a in addresses if a and has_cjk(a)})
     if not todo:
         return {}
     import cpca
 
-    simple = t2s_many(todo)  # cpca knows simplified names only
+    if simplified is None:
+        simple = t2s_many(todo)  # cpca knows simplified names only
+    else:
+        simple = [simplified[a] for a in todo]
     # Province, city and district come before the first digit: parse each distinct head once.
     heads = [_HEAD.match(s).group(0) for s in simple]  # type: ignore[union-attr]
     distinct = sorted(set(heads))
@@ -297,7 +302,29 @@ def strip_admin_prefix(addr: str, *names: str | None) -> str | None:
 
     Names are tried in full and short (``广东省``, ``广东``); a province's one-character
     abbreviation (``沪``) only when a city or district name follows it.
+
+    When no name holds a digit (administrative names never do) only the text before the first digit
+    can be stripped: that head is stripped once per distinct head and names (the street number and
+    what follows vary per address).
     """
+    digit = None if _digit_in(names) else _FIRST_DIGIT.search(addr)
+    if digit is None:
+        rest = _strip_head(addr, names)
+    else:
+        rest = _strip_head(addr[:digit.start()], names) + addr[digit.start():]
+    return rest.strip(" ,") or None
+
+
+_FIRST_DIGIT = re.compile("[0-9]")
+
+
+@lru_cache(maxsize=65536)
+def _digit_in(names: tuple[str | None, ...]) -> bool:
+    return any(name and _FIRST_DIGIT.search(name) for name in names)
+
+
+@lru_cache(maxsize=65536)
+def _strip_head(addr: str, names: tuple[str | None, ...]) -> str:
     rest = addr[2:] if addr.startswith("中国") else addr
     forms, lower, abbrev = _prefix_forms(names)
     changed = True
@@ -311,7 +338,7 @@ def strip_admin_prefix(addr: str, *names: str | None) -> str | None:
         else:
             if rest[:1] in abbrev and any(rest.startswith(f, 1) for f in lower):
                 rest, changed = rest[1:], True
-    return rest.strip(" ,") or None
+    return rest
 
 
 @lru_cache(maxsize=65536)

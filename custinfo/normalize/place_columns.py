@@ -49,8 +49,9 @@ def place_step(f: SourceFrame, default_region: str, phone_country: np.ndarray) -
     combo, first = combine(*(c for c, _ in columns), ac)
     given = [[at(v, c[i]) for c, v in columns] + [at(av, ac[i])] for i in first]
     standard = [_standard_admin(p, c, d) for p, c, d, _ in given]
-    parsed = addr.parse_addresses(g[3] for g, s in zip(given, standard, strict=True) if g[3] and None in s)
     simple = dict(zip(av, t2s_many([a for a in av if a]), strict=True)) if av else {}
+    parsed = addr.parse_addresses((g[3] for g, s in zip(given, standard, strict=True) if g[3] and None in s),
+                                  simplified=simple)
     places = [_fill_place(s, simple.get(g[3]), parsed.get(g[3] or ""))
               for g, s in zip(given, standard, strict=True)]
     for column in ("province", "city", "district", "country"):
