@@ -86,18 +86,26 @@ def pairwise_prf(pred: np.ndarray, truth: np.ndarray) -> dict:
 # ---- workers (run in a subprocess so that peak memory is the engine's own) ---------------------
 
 
+def read_prepared(path: str) -> pd.DataFrame:
+    """The prepared records with Arrow-backed text: the matcher reads Arrow strings as they are, while a
+    million records as python strings take 1.5 GB before matching starts (ingest reads the store as Arrow)."""
+    return pd.read_parquet(path, dtype_backend="pyarrow")
+
+
 def work_custinfo(path: str) -> dict:
     from custinfo.match import Matcher, load_settings
 
-    df = pd.read_parquet(path)
+    df = read_prepared(path)
     truth = df["person_id"].to_numpy()
     df = df.drop(columns=["person_id", "channel"])
     t0 = time.perf_counter()
+    c0 = _cpu()
     res = Matcher(load_settings()).dedupe(df)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, _cpu() - c0
     cl = res.clusters.set_index("record_id")["cluster_id"].reindex(df["record_id"]).to_numpy()
     return {
         "seconds": round(secs, 1),
+        "cpu_seconds": round(cpu, 1),
         "pairs_compared": int(res.stats["pairs"]),
         **pairwise_prf(cl, truth),
         "plan": [
@@ -111,7 +119,7 @@ def work_incremental(path: str, n_new: int = 10_000) -> dict:
     """Dedupe all but n_new records, then match the n_new against them as existing customers."""
     from custinfo.match import Matcher, load_settings
 
-    df = pd.read_parquet(path)
+    df = read_prepared(path)
     truth = df["person_id"].to_numpy()
     df = df.drop(columns=["person_id", "channel"])
     m = Matcher(load_settings())
@@ -119,8 +127,9 @@ def work_incremental(path: str, n_new: int = 10_000) -> dict:
     base = m.dedupe(old).clusters.set_index("record_id")["cluster_id"]
     old["customer_id"] = base.reindex(old["record_id"]).to_numpy()
     t0 = time.perf_counter()
+    c0 = _cpu()
     res = m.match_incremental(new, old)
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, _cpu() - c0
     label = pd.Series(old["customer_id"].to_numpy(), index=old["record_id"])
     g = res.assign.set_index("record_id")["group"].reindex(new["record_id"])
     joined = {k: v[0] for k, v in res.group_customers.items() if len(v) == 1}
@@ -133,12 +142,53 @@ def work_incremental(path: str, n_new: int = 10_000) -> dict:
     all_labels = np.r_[label.to_numpy(), np.array(new_label, dtype=object)]
     return {
         "seconds": round(secs, 1),
+        "cpu_seconds": round(cpu, 1),
         "new_records": n_new,
         "existing_records": len(old),
         "pairs_compared": int(res.stats["pairs"]),
         "merges": int(res.stats["merges"]),
         **pairwise_prf(all_labels, truth),
     }
+
+
+def work_resolve(path: str, n_new: int = 10_000) -> dict:
+    """What an ingest of n_new records into a store of the rest does: dedupe all but n_new, then
+    `Matcher.resolve` (re-clustering the neighbourhood of the new records) as merge/assign.py calls it."""
+    from custinfo.match import Matcher, load_settings
+
+    df = read_prepared(path)
+    truth = pd.Series(df["person_id"].to_numpy(), index=df["record_id"].to_numpy())
+    df = df.drop(columns=["person_id", "channel"])
+    m = Matcher(load_settings())
+    old, new = df.iloc[:-n_new].copy(), df.iloc[-n_new:].copy()
+    base = m.dedupe(old).clusters.set_index("record_id")["cluster_id"]
+    old["customer_id"] = base.reindex(old["record_id"]).to_numpy()
+    t0 = time.perf_counter()
+    c0 = _cpu()
+    res = m.resolve(new, old)
+    secs, cpu = time.perf_counter() - t0, _cpu() - c0
+    # records outside the neighbourhood keep their customer; groups of the neighbourhood are new labels
+    label = pd.Series(old["customer_id"].to_numpy(dtype=object), index=old["record_id"].to_numpy())
+    label = label.reindex(truth.index)
+    cl = res.clusters
+    label.loc[cl["record_id"].to_numpy()] = ("g" + cl["group"].astype(str)).to_numpy()
+    return {
+        "seconds": round(secs, 1),
+        "cpu_seconds": round(cpu, 1),
+        "new_records": n_new,
+        "existing_records": len(old),
+        "resolved_records": int(res.stats["resolved_records"]),
+        "pairs_compared": int(res.stats["pairs"]),
+        **pairwise_prf(label.to_numpy(), truth.to_numpy()),
+    }
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (all its threads: DuckDB's too)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def splink_people_settings():
@@ -207,6 +257,8 @@ def run_splink(
         from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
         timing["seconds"] = time.perf_counter() - timing["start"]
+        if "cpu_start" in timing:
+            timing["cpu_seconds"] = _cpu() - timing["cpu_start"]
         n = sum(len(f) for f in link_frames) if link_frames else len(df)
         counts = count_comparisons_from_blocking_rules(
             frames,
@@ -241,7 +293,7 @@ def work_splink(path: str, em_on_city: bool = False) -> dict:
         "national_id",
     ]
     df = df[cols].astype(object).where(df[cols].notna(), None)
-    timing = {"start": time.perf_counter()}
+    timing = {"start": time.perf_counter(), "cpu_start": _cpu()}
     cl = run_splink(
         df,
         splink_people_settings(),
@@ -253,6 +305,7 @@ def work_splink(path: str, em_on_city: bool = False) -> dict:
     cl = cl.set_index("record_id")["cluster_id"].reindex(truth.index).to_numpy()
     return {
         "seconds": round(timing["seconds"], 1),
+        "cpu_seconds": round(timing["cpu_seconds"], 1),
         "pairs_compared": timing["pairs_compared"],
         **pairwise_prf(cl, truth.to_numpy()),
     }
@@ -371,6 +424,7 @@ def run_worker(kind: str, path: Path, timeout: float | None = None) -> dict:
         "engine": kind,
         **res,
         "process_seconds": round(wall, 1),
+        "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
     }
 
@@ -398,16 +452,20 @@ def record(rows: list[dict]) -> None:
 
 
 def _table(rows: list[dict]) -> list[str]:
-    cols = ["size", "engine", "seconds", "peak_rss_mb", "pairs_compared", "precision", "recall", "f1", "date"]
-    cols.append("load")
+    cols = ["size", "engine", "seconds", "cpu_seconds", "peak_rss_mb", "pairs_compared", "precision"]
+    cols += ["recall", "f1", "date", "load"]
     return [
         "## Matching (bench/match.py)",
         "",
         f"{platform.machine()}, {os.cpu_count()} cores, {round(psutil_total_gb())} GB, Python "
         f"{platform.python_version()}. Generated Chinese multi-channel records (bench/gen_people.py), "
-        "normalized by normalize_frame. `seconds` = matching only (records already normalized); "
-        "`peak_rss_mb` = the whole worker process, input frame included; `incremental` = 10k new records "
-        "against the rest as existing customers; `load` = the machine's 1-minute load average (other "
+        "normalized by normalize_frame. `seconds` = matching only (records already normalized), "
+        "`cpu_seconds` = CPU time (user + system, all threads) of the same span; "
+        "`peak_rss_mb` = the whole worker process, input frame included (custinfo's frame read with "
+        "Arrow-backed text, as ingest reads the store; Splink's as python objects, as its API takes them); "
+        "`incremental` = 10k new records against the rest as existing customers (`match_incremental`); "
+        "`resolve` = the same 10k re-clustered with their neighbourhood (`Matcher.resolve`, what ingest "
+        "runs), the rest deduplicated beforehand; `load` = the machine's 1-minute load average (other "
         "jobs share it). Pairwise P/R/F1 of the final clusters against the true persons. Memory caps: "
         "custinfo's DuckDB `engine.memory_limit` of configs/match.yaml, Splink's DuckDB `SPLINK_MEMORY` "
         "(default 4GB). `splink` = its model as in work_splink (EM on pairs blocked on phone, then on "
@@ -437,8 +495,9 @@ def main() -> None:
     ap.add_argument(
         "--engines",
         nargs="*",
-        choices=["custinfo", "incremental", "splink", "splink_em_city"],
-        help="run only these (splink_em_city: Splink with EM blocked on name and city, not name alone)",
+        choices=["custinfo", "incremental", "resolve", "splink", "splink_em_city"],
+        help="run only these (splink_em_city: Splink with EM blocked on name and city, not name alone; "
+        "resolve: 10k new records re-clustered with their neighbourhood, as an ingest does)",
     )
     ap.add_argument("--timeout", type=float, default=3600, help="stop a Splink run after this many seconds")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -451,6 +510,7 @@ def main() -> None:
             "splink": work_splink,
             "splink_em_city": lambda path: work_splink(path, em_on_city=True),
             "incremental": work_incremental,
+            "resolve": work_resolve,
         }[args.worker]
         Path(args.out).write_text(json.dumps(fn(args.input)))
         return
@@ -470,6 +530,7 @@ def main() -> None:
         "size",
         "engine",
         "seconds",
+        "cpu_seconds",
         "process_seconds",
         "peak_rss_mb",
         "pairs_compared",
