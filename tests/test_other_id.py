@@ -72,3 +72,34 @@ def test_store_written_before_other_id_existed_stays_readable_and_ingestable(tmp
     cust = store.frame("customers").set_index("customer_id")
     assert cust.loc[zhang, "other_id"] == "E12345678"  # the old customer, joined by its mobile
     assert verify_store(store)["problems"] == []
+
+
+def test_show_history_and_export_mask_a_passport_number_for_an_analyst(tmp_path):
+    """other_id is secret wherever a customer is shown: the golden field and history in `show` /
+    `history`, the records export; an admin sees it only with --unmask."""
+    import os
+    import subprocess
+    import sys
+
+    from custinfo.ingest.pipeline import ingest
+    from custinfo.store.store import Store
+
+    f = tmp_path / "visitors.csv"
+    f.write_text("Name,Mobile,Passport No\nAnna Schmidt,+49 151 23456789,C4X9K2T71\n", encoding="utf-8")
+    s = tmp_path / "store"
+    ingest([f], store=s, channel="trade_show_intl")
+    cid = Store(s).frame("customers")["customer_id"].iloc[0]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k != "CUSTINFO_ROLE"}
+        code = "import sys; from custinfo.cli.main import main; sys.exit(main())"
+        return subprocess.run([sys.executable, "-c", code, *args, "--store", str(s)], capture_output=True,
+                              text=True, env=env)
+
+    for args in (("show", cid, "--role", "analyst"), ("history", cid, "--role", "analyst"),
+                 ("export", "records", "-o", "-", "--role", "analyst")):
+        r = cli(*args)
+        assert r.returncode == 0, r.stderr
+        assert "C4X9K2T71" not in r.stdout, args
+    r = cli("export", "records", "-o", "-", "--role", "admin", "--unmask")
+    assert r.returncode == 0 and "C4X9K2T71" in r.stdout, r.stderr
