@@ -63,20 +63,22 @@ def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int) -> int
     """Split blocks over `cap` by the refine keys in turn; return how many blocks were split."""
     refined = 0
     for key in rule.refine:
-        big = con.execute(
-            f"SELECT count(*) FROM (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})"
-        ).fetchone()[0]
+        # the big blocks are found once per step: counted, then keyed again from the same table
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE bkbig AS SELECT k FROM bk GROUP BY k HAVING count(*) > {cap}"
+        )
+        big = con.execute("SELECT count(*) FROM bkbig").fetchone()[0]
         if not big:
             break
         refined += big
         # only the records of big blocks are keyed again (and read from recs); the rest keep their key
         con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-            WITH big AS (SELECT k FROM bk GROUP BY k HAVING count(*) > {cap})
-            SELECT idx, is_new, grp, k FROM bk WHERE k NOT IN (SELECT k FROM big)
+            SELECT idx, is_new, grp, k FROM bk WHERE k NOT IN (SELECT k FROM bkbig)
             UNION ALL
             SELECT bk.idx, bk.is_new, bk.grp,
                    bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') AS k
-            FROM bk JOIN big ON bk.k = big.k JOIN recs ON recs.idx = bk.idx""")
+            FROM bk JOIN bkbig ON bk.k = bkbig.k JOIN recs ON recs.idx = bk.idx""")
+    con.execute("DROP TABLE IF EXISTS bkbig")
     return refined
 
 
