@@ -103,3 +103,20 @@ def test_show_history_and_export_mask_a_passport_number_for_an_analyst(tmp_path)
         assert "C4X9K2T71" not in r.stdout, args
     r = cli("export", "records", "-o", "-", "--role", "admin", "--unmask")
     assert r.returncode == 0 and "C4X9K2T71" in r.stdout, r.stderr
+
+
+def test_quality_report_counts_other_id_completeness_per_channel(tmp_path):
+    """`report quality` listed every canonical identifier but other_id, so a channel full of passport
+    numbers looked as if it carried no identity document at all."""
+    from custinfo.ingest.pipeline import ingest
+    from custinfo.report.quality import quality
+    from custinfo.store.store import Store
+
+    f = tmp_path / "visitors.csv"
+    f.write_text("Name,Mobile,Passport No\nAnna Schmidt,+49 151 23456789,C4X9K2T71\n"
+                 "Lee Min,+49 151 23456780,\n", encoding="utf-8")
+    s = tmp_path / "store"
+    ingest([f], store=s, channel="trade_show_intl")
+    rep = quality(Store(s))
+    completeness = next(t for t in rep.tables if t.name == "completeness").frame
+    assert completeness.set_index("channel").loc["trade_show_intl", "other_id"] == 0.5

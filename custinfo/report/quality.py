@@ -16,6 +16,7 @@ FIELDS = [
     "birth_date",
     "gender",
     "national_id",
+    "other_id",
 ]
 ISSUES = {
     "invalid_phone": "invalid_phone_rate",
