@@ -6,7 +6,9 @@ with a few percent of typos, Excel floats and invalid values.
 
     python bench/normalize.py [--rows 1000000] [--people 400000] [--seed 7]
 
-Prints rows/s for names + phones + emails and for the whole frame.
+Prints rows/s for names + phones + emails and for the whole frame, with the CPU seconds of each
+measurement beside its wall seconds (other jobs on the machine stretch the wall time, not the CPU
+time), and the 1-minute load average at the start and the end.
 """
 from __future__ import annotations
 
@@ -123,10 +125,14 @@ def clear_caches() -> None:
             obj.cache_clear()
 
 
+CPU: list[float] = []  # CPU seconds of the last measurement
+
+
 def timed(df: pd.DataFrame) -> tuple[float, pd.DataFrame]:
     clear_caches()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     out = normalize_frame(df)
+    CPU[:] = [time.process_time() - c]
     return time.perf_counter() - t, out
 
 
@@ -143,19 +149,21 @@ def main() -> None:
           f"{df['email'].nunique():,} emails)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
           f"python {platform.python_version()}, pandas {pd.__version__}")
+    print(f"load average {os.getloadavg()[0]:.1f} at the start")
     normalize_frame(df.head(1000))  # imports, OpenCC, pypinyin and cpca tables: not per-row work
     secs, _ = timed(df[["name", "mobile", "email"]])
-    print(f"names+phones+emails: {secs:.1f}s  {len(df) / secs:,.0f} rows/s")
+    print(f"names+phones+emails: {secs:.1f}s ({CPU[0]:.1f} CPU s)  {len(df) / secs:,.0f} rows/s")
     secs, out = timed(df)
-    print(f"whole frame ({df.shape[1]} columns): {secs:.1f}s  {len(df) / secs:,.0f} rows/s")
+    print(f"whole frame ({df.shape[1]} columns): {secs:.1f}s ({CPU[0]:.1f} CPU s)  {len(df) / secs:,.0f} rows/s")
     for cols in (["name"], ["mobile"], ["email"], ["birth_date"], ["national_id", "gender"], ["address"],
                  ["company", "title"], ["created_at"]):
         step, _ = timed(df[cols])
-        print(f"  {'+'.join(cols):18s} {step:5.1f}s  {len(df) / step:>10,.0f} rows/s")
+        print(f"  {'+'.join(cols):18s} {step:5.1f}s ({CPU[0]:5.1f} CPU s)  {len(df) / step:>10,.0f} rows/s")
     flagged = out["issues"].notna().mean()
     print(f"rows with issues: {flagged:.1%}; top: "
           + ", ".join(f"{k} {v:,}" for k, v in out["issues"].str.split(";").explode().value_counts()
                       .head(6).items()))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
