@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..store.tables import GOLDEN_FIELDS
+from ..store.tables import GOLDEN_FIELDS, INT_COLUMNS
 from .survivorship import golden_records
 
 SPLIT_REASON = "split by new evidence"
@@ -137,7 +137,9 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
     hit = members["record_id"].isin(moved.index)
     members.loc[hit, "customer_id"] = members.loc[hit, "record_id"].map(moved)
     if rec.merged:  # records outside the neighbourhood cannot belong to a merged customer, but be safe
-        members["customer_id"] = members["customer_id"].replace(rec.merged)
+        # map, not replace: Series.replace with a dict scans the column once per key (0.85 s for 300 merges)
+        into = members["customer_id"].map(rec.merged)
+        members["customer_id"] = into.where(into.notna(), members["customer_id"])
     new_members = r.loc[r["before"].isna(), ["record_id", "customer_id"]]
     members = pd.concat([members, new_members], ignore_index=True)
 
@@ -145,7 +147,7 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
     existing = existing[existing["record_id"].isin(resolved)] if "record_id" in existing.columns else existing
     existing = existing.drop(columns=["customer_id"], errors="ignore")
     # an empty frame in the concat makes pandas warn (FutureWarning on stderr: it broke --log-format json)
-    recs = pd.concat([existing, new], ignore_index=True) if len(existing) else new.reset_index(drop=True)
+    recs = _stack(existing, new) if len(existing) else new.reset_index(drop=True)
     unmet = assignment.unmet
     redirects = [{"old_id": old, "new_id": keep, "at": now, "batch_id": batch_id,
                   "reason": REDECIDED_REASON if {old, keep} <= unmet else "new records linked both customers"}
@@ -158,6 +160,20 @@ def fold(new: pd.DataFrame, existing: pd.DataFrame, membership: pd.DataFrame, cu
              "splits": rec.fresh_split}
     return FoldResult(members, customers_out, history, pd.DataFrame(redirects), stats,
                       changed_customers=affected | set(rec.merged))
+
+
+def _stack(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `a` then `b`, column by column as python objects (None for missing), integer columns
+    as Int64. pd.concat checked every value of a column missing in one frame in python (1.5 s per
+    ingest of 10k records into a 1M store)."""
+    data = {}
+    for c in dict.fromkeys([*a.columns, *b.columns]):
+        parts = [f[c].to_numpy(dtype=object, na_value=None) if c in f.columns else np.full(len(f), None, dtype=object)
+                 for f in (a, b)]
+        data[c] = np.concatenate(parts)
+        if c in INT_COLUMNS:
+            data[c] = pd.array(data[c], dtype="Int64")
+    return pd.DataFrame(data)
 
 
 def _split_events(r: pd.DataFrame, merged: dict, unmet: set) -> pd.DataFrame:
