@@ -426,6 +426,7 @@ def run_worker(kind: str, path: Path, timeout: float | None = None) -> dict:
         "process_seconds": round(wall, 1),
         "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "load": round(os.getloadavg()[0], 1),  # as this worker ended, not when the whole run did
     }
 
 
@@ -440,7 +441,7 @@ def record(rows: list[dict]) -> None:
         old = json.loads(text[text.index(tag) + len(tag) : text.index(" -->", text.index(tag))])
     done = {(r["size"], r["engine"]) for r in rows}
     merged = [r for r in old if (r["size"], r["engine"]) not in done] + [
-        {**r, "date": str(dt.date.today()), "load": round(os.getloadavg()[0], 1)} for r in rows
+        {"date": str(dt.date.today()), "load": round(os.getloadavg()[0], 1), **r} for r in rows
     ]
     merged.sort(key=lambda r: (r["size"], r["engine"]))
     block = "\n".join([begin, *_table(merged), tag + json.dumps(merged, ensure_ascii=False) + " -->", end])
