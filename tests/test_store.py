@@ -182,6 +182,9 @@ def test_upsert_of_a_log_table_appends_only_the_changed_rows_instead_of_rewritin
                                                                    "r3": "c1", "r10": "c1"}
     assert list(s.rows("membership", "customer_id", {"c0"})["record_id"]) == sorted(
         f"r{i}" for i in range(10) if i != 3)  # the superseded row of r3 is not read as c0's
+    _upsert(s, {"record_id": ["r3"], "customer_id": ["c2"]})  # appended again: the newest version wins
+    assert s.frame("membership").set_index("record_id")["customer_id"]["r3"] == "c2"
+    assert list(s.rows("membership", "customer_id", {"c1"})["record_id"]) == ["r10"]
 
 
 def test_log_table_is_written_whole_once_superseded_rows_pile_up(tmp_path):

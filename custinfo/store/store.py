@@ -95,32 +95,23 @@ def object_frame(tbl: pa.Table) -> pd.DataFrame:
 def current_mask(tbl: pa.Table, key: str) -> pa.Array | None:
     """Of a log table's rows, those that are their key's newest version (None: all of them are).
 
-    Rows of one write share their `_v` and have distinct keys, so a table written whole needs no
-    work; otherwise the rows are ordered newest first (a stable sort) and each key keeps its first.
+    The rows with the lowest `_v` are the table's last whole write (distinct keys); rows appended
+    since are few. Among those the newest per key is kept (a stable sort, newest first, then each
+    key's first row), and a row of the whole write is kept unless its key was appended since.
     """
     if LOG_SEQ not in tbl.column_names or tbl.num_rows == 0:
         return None
     seq = tbl[LOG_SEQ].fill_null(0)  # rows of the older layout are older than any tagged row
     span = pc.min_max(seq)
-    if span["min"] == span["max"]:
+    if span["min"] == span["max"]:  # one write: keys are unique
         return None
-    order = pc.array_sort_indices(seq, order="descending")
-    keys = tbl[key].take(order).combine_chunks()
-    newest = order.take(pc.index_in(pc.unique(keys), value_set=keys))
-    mask = np.zeros(tbl.num_rows, dtype=bool)
-    mask[newest.to_numpy()] = True
+    later = np.flatnonzero(pc.greater(seq, span["min"]).to_numpy(zero_copy_only=False))
+    order = pc.array_sort_indices(seq.take(later), order="descending")
+    keys = tbl[key].take(later).take(order).combine_chunks()
+    newest = later[order.take(pc.index_in(pc.unique(keys), value_set=keys)).to_numpy()]
+    mask = np.invert(pc.is_in(tbl[key], value_set=keys).to_numpy(zero_copy_only=False))
+    mask[newest] = True
     return pa.array(mask)
-
-
-def current(tbl: pa.Table, key: str, *, sort: bool = True) -> pa.Table:
-    """The newest row of every key, without `_v`; sorted by the key when superseded rows were dropped
-    (a table written whole already is)."""
-    mask = current_mask(tbl, key)
-    if mask is not None:
-        tbl = tbl.filter(mask)
-        if sort:
-            tbl = tbl.sort_by(key)
-    return tbl.drop_columns([LOG_SEQ]) if LOG_SEQ in tbl.column_names else tbl
 
 
 def with_missing(name: str, tbl: pa.Table, wanted: list[str]) -> pa.Table:
@@ -180,10 +171,12 @@ class Store:
         return (manifest or self.manifest())["tables"].get(name)
 
     def arrow(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None,
-              sort: bool = True) -> pa.Table:
+              sort: bool = True, where: tuple[str, pa.Array] | None = None) -> pa.Table:
         """A table as pinned by the manifest (empty, with the right columns, if never written).
 
-        A log table gives the current row of each key (sorted by the key unless `sort=False`)."""
+        A log table gives the current row of each key (sorted by the key unless `sort=False`).
+        `where=(column, values)` keeps the rows whose column is one of the values, in one filter
+        with the log's (a few thousand rows of a million are the only ones copied)."""
         version = self.table_version(name, manifest)
         if version is None:
             empty = arrow_table(name, pd.DataFrame(columns=TABLES[name]))
@@ -193,15 +186,23 @@ class Store:
             dt = DeltaTable(str(self.path / name), version=version)
             have = {f.name for f in dt.schema().fields}
             logged = key is not None and LOG_SEQ in have
-            read = list(dict.fromkeys([*columns, key, LOG_SEQ])) if logged and columns else columns
+            extra = ([key, LOG_SEQ] if logged else []) + ([where[0]] if where is not None else [])
+            read = list(dict.fromkeys([*columns, *extra])) if columns else None
             tbl = dt.to_pyarrow_table(columns=[c for c in read if c in have] if read else None)
         except Exception as exc:  # deltalake raises several kinds; all mean the same to the user
             raise StoreError(f"table {name} version {version} is unreadable ({exc})", file=str(self.path),
                              hint="run `custinfo verify`; restore the store from a backup") from exc
         tbl = with_missing(name, tbl, read or TABLES[name])
-        if not logged:
-            return tbl
-        tbl = current(tbl, key, sort=sort)
+        mask = current_mask(tbl, key) if logged else None
+        if where is not None:
+            hit = pc.is_in(tbl[where[0]], value_set=where[1])
+            mask = hit if mask is None else pc.and_(mask, hit)
+        if mask is not None:
+            tbl = tbl.filter(mask)
+        if logged:
+            if sort and mask is not None:
+                tbl = tbl.sort_by(key)  # in key order, as a table written whole is
+            tbl = tbl.drop_columns([LOG_SEQ])
         return tbl.select(columns) if columns else tbl
 
     def frame(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None) -> pd.DataFrame:
@@ -212,12 +213,8 @@ class Store:
              columns: list[str] | None = None) -> pd.DataFrame:
         """The rows whose `key` is one of `values`, as python objects; the filter runs in Arrow, so
         only those rows are ever converted (a few thousand customers of a million, on each ingest)."""
-        tbl = self.arrow(name, manifest=manifest, columns=columns, sort=False)
         wanted = pa.array(sorted({str(v) for v in values}), type=pa.string())
-        tbl = tbl.filter(pc.is_in(tbl[key], value_set=wanted))
-        if name in LOG_TABLES and LOG_TABLES[name] in tbl.column_names:  # in key order, as written whole
-            tbl = tbl.sort_by(LOG_TABLES[name])
-        return object_frame(tbl)
+        return object_frame(self.arrow(name, manifest=manifest, columns=columns, where=(key, wanted)))
 
     # ---- writing --------------------------------------------------------------------------
     @contextmanager
