@@ -81,3 +81,12 @@ def test_arrow_text_reading_gives_the_values_python_strings_would(name):
         assert (a.header, a.header_row, list(a.row_numbers)) == (b.header, b.header_row, list(b.row_numbers))
         as_objects = b.frame.astype(object).where(b.frame.notna(), None)
         pd.testing.assert_frame_equal(as_objects, a.frame)
+
+
+def test_default_worker_count_leaves_busy_cpus_alone(monkeypatch):
+    monkeypatch.delenv("CUSTINFO_WORKERS", raising=False)
+    monkeypatch.setattr(prepare.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(prepare.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert prepare.default_workers() == 2
+    monkeypatch.setattr(prepare.os, "getloadavg", lambda: (4.5, 4.5, 4.5))
+    assert prepare.default_workers() == 1
