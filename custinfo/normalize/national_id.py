@@ -24,7 +24,7 @@ from ..idcheck import check_char
 from .other_id import clean_other_id, is_other_id
 from .text import clean_text
 
-_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e\+?\d+", re.I)
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e[+-]\d+", re.I)  # the sign: see other_id.py
 _FLOATED = re.compile(r"(\d{15,18})\.0+")
 _RESIDENT_SHAPE = re.compile(r"\d{14,18}[\dX]")
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from .text import clean_text, fix_excel_integer
 
-_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e\+?\d+", re.I)
+# Spreadsheets and float reprs always write the exponent's sign (1.23457E+06, 1e+17); without it
+# (0000E0, 1234E5) the text is a document number that happens to hold an E.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e[+-]\d+", re.I)
 _LABEL = re.compile(r"^[^\d:：]{1,24}[:：]\s*")
 _SEPARATORS = re.compile(r"[\s\-‐‑–—'./\\()\[\]（）【】#]")
 _VALUE = re.compile(r"[A-Z0-9]{6,24}")
