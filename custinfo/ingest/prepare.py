@@ -175,8 +175,9 @@ def default_workers() -> int:
     (by the 1-minute load average), at most 4; 1 = no pool.
 
     Extra processes cost their start-up and caches of their own (on 477k rows of the scale files:
-    14.5 CPU s in one process, 16.3 with one worker, 19 with two). On an idle machine the second
-    core pays that back; on a busy one the processes share the same CPU time and are slower.
+    14.5 CPU s in one process, 16.3 with one worker, 19 with two). On a quiet machine the second
+    core pays that back (1M rows: 18.4 s wall with two workers, 31.6 s in one process, load 1.0-1.6);
+    on a busy one the processes share the same CPU time and are slower.
     """
     env = os.environ.get("CUSTINFO_WORKERS", "").strip()
     if env:
@@ -192,7 +193,7 @@ def default_workers() -> int:
         idle = cpus - os.getloadavg()[0]
     except OSError:  # pragma: no cover - no load average on this system
         idle = cpus
-    return max(1, min(cpus, 4, int(idle + 1)))
+    return max(1, min(cpus, 4, round(idle) + 1))
 
 
 class _Workers:
