@@ -115,17 +115,24 @@ def work_custinfo(path: str) -> dict:
     }
 
 
-def work_incremental(path: str, n_new: int = 10_000) -> dict:
-    """Dedupe all but n_new records, then match the n_new against them as existing customers."""
+def _existing_and_new(path: str, n_new: int):
+    """The matcher, the prepared frame (with person_id), all but the last n_new records deduplicated
+    into customers (column customer_id), and the last n_new records."""
     from custinfo.match import Matcher, load_settings
 
     df = read_prepared(path)
-    truth = df["person_id"].to_numpy()
-    df = df.drop(columns=["person_id", "channel"])
     m = Matcher(load_settings())
-    old, new = df.iloc[:-n_new].copy(), df.iloc[-n_new:].copy()
+    recs = df.drop(columns=["person_id", "channel"])
+    old, new = recs.iloc[:-n_new].copy(), recs.iloc[-n_new:].copy()
     base = m.dedupe(old).clusters.set_index("record_id")["cluster_id"]
     old["customer_id"] = base.reindex(old["record_id"]).to_numpy()
+    return m, df, old, new
+
+
+def work_incremental(path: str, n_new: int = 10_000) -> dict:
+    """Dedupe all but n_new records, then match the n_new against them as existing customers."""
+    m, df, old, new = _existing_and_new(path, n_new)
+    truth = df["person_id"].to_numpy()
     t0 = time.perf_counter()
     c0 = _cpu()
     res = m.match_incremental(new, old)
@@ -154,15 +161,8 @@ def work_incremental(path: str, n_new: int = 10_000) -> dict:
 def work_resolve(path: str, n_new: int = 10_000) -> dict:
     """What an ingest of n_new records into a store of the rest does: dedupe all but n_new, then
     `Matcher.resolve` (re-clustering the neighbourhood of the new records) as merge/assign.py calls it."""
-    from custinfo.match import Matcher, load_settings
-
-    df = read_prepared(path)
+    m, df, old, new = _existing_and_new(path, n_new)
     truth = pd.Series(df["person_id"].to_numpy(), index=df["record_id"].to_numpy())
-    df = df.drop(columns=["person_id", "channel"])
-    m = Matcher(load_settings())
-    old, new = df.iloc[:-n_new].copy(), df.iloc[-n_new:].copy()
-    base = m.dedupe(old).clusters.set_index("record_id")["cluster_id"]
-    old["customer_id"] = base.reindex(old["record_id"]).to_numpy()
     t0 = time.perf_counter()
     c0 = _cpu()
     res = m.resolve(new, old)
