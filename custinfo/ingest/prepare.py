@@ -135,8 +135,11 @@ def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
     jobs = [(sd.frame.iloc[start:start + size], sd.row_numbers[start:start + size], sd.sheet, hm, opts,
              config, name) for start in range(0, max(n, 1), size)]
     done = normalize_in_workers(_active, jobs) if workers > 1 else [_chunk_job(*job) for job in jobs]
+    # Chunks without quarantined rows are left out: under pandas 3 an empty chunk's text columns are
+    # objects and would turn the others' str columns into objects (chunked != one pass).
+    quarantined = [q for _, q in done if len(q)] or [done[0][1]]
     return (pd.concat([r for r, _ in done], ignore_index=True),
-            pd.concat([q for _, q in done], ignore_index=True))
+            pd.concat(quarantined, ignore_index=True))
 
 
 def _chunk_job(frame, row_numbers, sheet, hm, opts, config, name):
