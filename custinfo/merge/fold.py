@@ -200,11 +200,38 @@ def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFra
     """
     members = members[members["customer_id"].isin(affected)]  # narrow before the join, not after
     recs = records.drop(columns=["customer_id"], errors="ignore").merge(members, on="record_id", how="inner")
-    golden = golden_records(recs, trust, survivorship)
+    golden = _golden_in_chunks(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers
     history = _history(old, golden, recs, merged, now, batch_id, reason, events)
     return _replace_rows(customers, golden, merged, now), history
+
+
+# Above this many records, golden records are built for slices of the customers and each slice's
+# result kept as Arrow-backed text: built at once, the python objects of a first ingest of a million
+# records (half a million customers x 47 columns, plus the survivorship working copies) set the
+# peak memory of the whole ingest.
+GOLDEN_CHUNK_RECORDS = 200_000
+
+
+def _golden_in_chunks(recs: pd.DataFrame, trust: dict, survivorship: dict | None) -> pd.DataFrame:
+    """golden_records(recs), computed per slice of customers when recs is large (same rows, same
+    order: a customer's golden record depends on its own records only)."""
+    if len(recs) <= GOLDEN_CHUNK_RECORDS:
+        return golden_records(recs, trust, survivorship)
+    codes = pd.factorize(recs["customer_id"])[0]  # in order of first appearance, as golden_records
+    n = int(codes.max()) + 1
+    per = max(1, n * GOLDEN_CHUNK_RECORDS // len(recs))
+    parts = [_compact(golden_records(recs[(codes >= lo) & (codes < lo + per)], trust, survivorship))
+             for lo in range(0, n, per)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _compact(df: pd.DataFrame) -> pd.DataFrame:
+    """Object columns as Arrow-backed text (missing = NaN), integer columns as Int64."""
+    from ..ingest.prepare import ARROW_TEXT
+
+    return df.astype({c: "Int64" if c in INT_COLUMNS else ARROW_TEXT for c in df.columns if df[c].dtype == object})
 
 
 def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, now: str) -> pd.DataFrame:

@@ -1,0 +1,37 @@
+"""Golden records of a large batch are built per slice of customers (a first ingest of a million
+records held them all as python objects and set the ingest's peak memory): the stored customers,
+golden values, provenance and history must be exactly those of building them at once."""
+from pathlib import Path
+
+import pandas as pd
+
+from custinfo.ingest.pipeline import ingest
+from custinfo.merge import fold
+from custinfo.store.store import Store
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+FILES = ["web_form.csv", "call_center.csv", "trade_show.xlsx", "crm.xlsx", "purchased_list.csv"]
+VOLATILE = ["updated_at", "changed_at", "first_seen", "last_seen", "batch_id", "_v"]
+
+
+def _tables(store: Path) -> dict[str, pd.DataFrame]:
+    s = Store(store)
+    out = {}
+    for name, key in (("customers", ["customer_id"]), ("history", ["customer_id", "field", "reason"])):
+        df = s.frame(name)
+        df = df.drop(columns=[c for c in VOLATILE if c in df.columns])
+        out[name] = df.sort_values(key + list(df.columns.difference(key)), kind="stable").reset_index(drop=True)
+    return out
+
+
+def test_golden_records_built_in_slices_equal_the_ones_built_at_once(tmp_path, monkeypatch):
+    ingest([SAMPLES / f for f in FILES], store=tmp_path / "whole")
+    monkeypatch.setattr(fold, "GOLDEN_CHUNK_RECORDS", 60)  # ~1000 records -> slices of ~35 customers
+    seen = []
+    real = fold.golden_records
+    monkeypatch.setattr(fold, "golden_records", lambda recs, *a: seen.append(len(recs)) or real(recs, *a))
+    ingest([SAMPLES / f for f in FILES], store=tmp_path / "sliced")
+    assert len(seen) > 10 and max(seen) < 200
+    whole, sliced = _tables(tmp_path / "whole"), _tables(tmp_path / "sliced")
+    for name in whole:
+        pd.testing.assert_frame_equal(sliced[name], whole[name], check_dtype=False)
