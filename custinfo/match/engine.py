@@ -25,9 +25,9 @@ from .features import build_records, frame_to_arrow, needed_columns
 from .incremental import (
     build_features,
     build_keys,
-    index_union,
     canonical_ranks,
     incremental_records,
+    index_union,
     pair_ends,
     pairs_touching,
     prior_pool,
