@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,7 +13,7 @@ import pyarrow.compute as pc
 from ..config import Config, config_dir, load_config
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
-from ..store.tables import INT_COLUMNS, TABLES
+from ..store.tables import ARROW_TEXT, INT_COLUMNS, TABLES
 from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
@@ -271,8 +270,7 @@ def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
     recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
     # pandas 3's default text dtype, asked for by name: pandas 2 would make a python object of every
     # string (~2 GB and seconds for a million records of 35 columns)
-    text = pd.StringDtype("pyarrow", na_value=np.nan)
-    df = recs.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
+    df = recs.to_pandas(types_mapper={pa.string(): ARROW_TEXT, pa.large_string(): ARROW_TEXT}.get)
     for c in INT_COLUMNS.intersection(df.columns):
         df[c] = df[c].astype("Int64")
     return df

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, InputError
 from ..normalize import NormalizeOptions, normalize_frame
+from ..store.tables import ARROW_TEXT
 from .mapping import map_headers, require_identifying, to_source_frame
 from .readers import read_file
 
@@ -250,11 +250,6 @@ def chunk_workers(n: int | None = None):
         workers, _active = _active, None
         if workers is not None:
             workers.close()
-
-
-# pandas 3's default "str" dtype, spelled out: under pandas 2.x `astype("str")` gives python strings
-# and turns None into the text 'None'.
-ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def arrow_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..store.tables import ARROW_TEXT
 from .encoding import decode_text
 from .excel import RawSheet, is_excel_bytes, read_workbook
 
@@ -744,9 +745,6 @@ def _without_blank_rows(table, row_numbers: np.ndarray):
         columns = [pc.filter(c, keep) for c in columns]
         row_numbers = row_numbers[keep.to_numpy(zero_copy_only=False)]
     return columns, row_numbers
-
-
-ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's "str"
 
 
 def _arrow_text_array(col) -> pd.api.extensions.ExtensionArray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..store.tables import GOLDEN_FIELDS, INT_COLUMNS
+from ..store.tables import ARROW_TEXT, GOLDEN_FIELDS, INT_COLUMNS
 from .survivorship import golden_records
 
 SPLIT_REASON = "split by new evidence"
@@ -229,8 +229,6 @@ def _golden_in_chunks(recs: pd.DataFrame, trust: dict, survivorship: dict | None
 
 def _compact(df: pd.DataFrame) -> pd.DataFrame:
     """Object columns as Arrow-backed text (missing = NaN), integer columns as Int64."""
-    from ..ingest.prepare import ARROW_TEXT
-
     return df.astype({c: "Int64" if c in INT_COLUMNS else ARROW_TEXT for c in df.columns if df[c].dtype == object})
 
 

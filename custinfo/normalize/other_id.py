@@ -21,8 +21,8 @@ from .text import clean_text, fix_excel_integer
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?e[+-]\d+", re.I)
 _LABEL = re.compile(r"^[^\d:：]{1,24}[:：]\s*")
 _SEPARATORS = re.compile(r"[\s\-‐‑–—'./\\()\[\]（）【】#]")
-_VALUE = re.compile(r"[A-Z0-9]{6,24}")
 MIN_LENGTH, MAX_LENGTH = 6, 24
+_VALUE = re.compile(rf"[A-Z0-9]{{{MIN_LENGTH},{MAX_LENGTH}}}")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """The store's tables and their columns. Every table is a Delta Lake table under the store dir."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from ..normalize_columns import NORMALIZED_COLUMNS
 
 RECORD_META = ["record_id", "channel", "source_file", "source_sheet", "source_row", "batch_id",
@@ -43,3 +46,6 @@ TABLES = {
     "review_pairs": REVIEW_COLUMNS,
 }
 INT_COLUMNS = {"source_row", "rows", "records", "quarantined", "n_records", "skipped_forgotten"}
+# Text columns held in memory: pandas 3's default "str" dtype, spelled out so that pandas 2.x gives it
+# too (there `astype("str")` makes python strings and the text 'None'); missing = NaN.
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
