@@ -9,7 +9,12 @@ commit are the very code the local engine runs (one Delta store format, one mani
   of the settings' rules as Spark joins; the pairs also land in the DuckDB session as table `pairs`;
 - the levels of the candidate pairs (`compute_gammas` on `pairs`, match/engine.py) ->
   `spark_gammas`: custinfo's comparison SQL per partition of pairs in Spark tasks. Other calls
-  (the random pairs that measure u, rescoring a few pairs while clustering) stay in DuckDB.
+  (the random pairs that measure u, rescoring a few pairs while clustering) stay in DuckDB;
+- the connected components of the linked nodes (`connected_components`, match/cluster.py, which
+  `cluster()` calls for every dedupe, link, incremental and resolve) -> `spark_components`: Spark
+  jobs over the edge DataFrame. The rest of `cluster()` (checking the components of three nodes or
+  more, scoring their missing pairs with the engine's DuckDB features, average linkage) is the
+  same code on the driver, over the components Spark found.
 
 The features (`recs`) are built once by the match engine on the driver and shipped to Spark as Arrow.
 """
@@ -23,6 +28,7 @@ from typing import Iterator
 from ...match import compare as _compare
 from .blocking import spark_block
 from .compare import feature_columns, spark_gammas
+from .components import spark_components
 from .normalize import normalize_on_spark
 from .session import spark_session
 
@@ -79,10 +85,14 @@ class _SparkSeams:
             self.spark, self._features(con, feature_columns(settings)), tbl, settings, with_rules
         )
 
+    def components(self, n, left, r):
+        """`connected_components(n, left, r)`: the same labels, computed by Spark jobs."""
+        return spark_components(self.spark, n, left, r)[0]
+
 
 def _targets():
     from ...ingest import normalize_file, prepare
-    from ...match import engine, incremental
+    from ...match import cluster, engine, incremental
 
     return [
         (prepare, "normalize_frame", "normalize"),
@@ -90,6 +100,7 @@ def _targets():
         (engine, "block", "block"),
         (incremental, "block", "block"),
         (engine, "compute_gammas", "compute_gammas"),
+        (cluster, "connected_components", "components"),
     ]
 
 
