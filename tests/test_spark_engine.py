@@ -49,10 +49,33 @@ def _golden(store: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory, spark):
+def spark_steps():
+    """What the Spark ingest did: components calls, files the driver read itself (must be none)."""
+    return {"components": [], "driver_read": []}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, spark, spark_steps):
+    from custinfo.engines.spark import backend
+    from custinfo.ingest import pipeline, prepare
+
     root = tmp_path_factory.mktemp("engines")
     _ingest_samples(root / "local", "local")
-    _ingest_samples(root / "spark", "spark")
+    real_components, real_prepare = backend.spark_components, prepare.prepare_file
+
+    def components(*args):
+        spark_steps["components"].append(args[1])
+        return real_components(*args)
+
+    def prepare_here(path, *args, **kwargs):  # the Spark tasks' processes do not see this patch
+        spark_steps["driver_read"].append(str(path))
+        return real_prepare(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backend, "spark_components", components)
+        mp.setattr(prepare, "prepare_file", prepare_here)
+        mp.setattr(pipeline, "prepare_file", prepare_here)  # the name the driver's reading calls
+        _ingest_samples(root / "spark", "spark")
     return root / "local", root / "spark"
 
 
@@ -71,6 +94,25 @@ def test_spark_ingest_puts_the_same_records_in_the_same_customers(stores):
     found = _customers_of(spark)
     assert found == _customers_of(local)
     assert any(len(c) > 1 for c in found)  # the samples hold duplicates: the check is not vacuous
+
+
+def test_spark_ingest_reads_the_files_in_spark_tasks_not_on_the_driver(stores, spark_steps):
+    assert spark_steps["driver_read"] == []
+
+
+def test_spark_ingest_takes_its_clusters_components_from_spark(stores, spark_steps):
+    assert spark_steps["components"], "cluster() never asked Spark for connected components"
+
+
+def test_spark_ingest_quarantines_the_same_rows(stores):
+    local, spark = stores
+
+    def quarantine(store):
+        q = Store(store).frame("quarantine").drop(columns=["batch_id"])
+        return q.sort_values(list(q.columns)).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(quarantine(spark), quarantine(local))
+    assert len(quarantine(local)) > 0  # the samples hold unusable rows: the check is not vacuous
 
 
 def test_spark_ingest_builds_the_same_golden_records(stores):

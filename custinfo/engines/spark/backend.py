@@ -4,7 +4,11 @@
 Spark while the backend is on, so reading the store, model estimation, clustering, folding and the
 commit are the very code the local engine runs (one Delta store format, one manifest per command):
 
-- `normalize_frame` (ingest/prepare.py, ingest/normalize_file.py) -> `normalize_on_spark`;
+- reading the input files (`_prepare_each`, ingest/pipeline.py) -> `prepare_on_spark`: each file
+  read, header-mapped and normalized by `prepare_file` in a Spark task of its own (executors read
+  the paths; standard input is read on the driver);
+- `normalize_frame` (ingest/prepare.py, ingest/normalize_file.py) -> `normalize_on_spark`
+  (what the driver still normalizes: standard input, and `dedupe`, which reads on the driver);
 - blocking (`block`, match/engine.py and match/incremental.py) -> `spark_block`: the candidate pairs
   of the settings' rules as Spark joins; the pairs also land in the DuckDB session as table `pairs`;
 - the levels of the candidate pairs (`compute_gammas` on `pairs`, match/engine.py) ->
@@ -25,11 +29,13 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from ...ingest import pipeline as _pipeline
 from ...match import compare as _compare
 from .blocking import spark_block
 from .compare import feature_columns, spark_gammas
 from .components import spark_components
 from .normalize import normalize_on_spark
+from .read import prepare_on_spark
 from .session import spark_session
 
 _LOCK = threading.Lock()  # the seams are module attributes: one Spark pipeline per process at a time
@@ -85,16 +91,31 @@ class _SparkSeams:
             self.spark, self._features(con, feature_columns(settings)), tbl, settings, with_rules
         )
 
+    def prepare_each(self, paths, configs, channel, encoding, progress, policy):
+        """`pipeline._prepare_each`: the PreparedFile of every path, read in Spark tasks."""
+        from ...ingest.pipeline import infer_channel
+
+        jobs = []
+        for i, p in enumerate(paths):
+            config = configs[channel or infer_channel(p)]
+            jobs.append((i, p, config, encoding, policy.allowed_fields(config.channel)))
+
+        def read_here(job):  # standard input: the local code, on the driver
+            return _ORIGINAL["prepare_each"]([job[1]], configs, channel, encoding, None, policy)[0]
+
+        return prepare_on_spark(self.spark, jobs, read_here, progress)
+
     def components(self, n, left, r):
         """`connected_components(n, left, r)`: the same labels, computed by Spark jobs."""
         return spark_components(self.spark, n, left, r)[0]
 
 
 def _targets():
-    from ...ingest import normalize_file, prepare
+    from ...ingest import normalize_file, pipeline, prepare
     from ...match import cluster, engine, incremental
 
     return [
+        (pipeline, "_prepare_each", "prepare_each"),
         (prepare, "normalize_frame", "normalize"),
         (normalize_file, "normalize_frame", "normalize"),
         (engine, "block", "block"),
@@ -104,7 +125,7 @@ def _targets():
     ]
 
 
-_ORIGINAL = {"compute_gammas": _compare.compute_gammas}
+_ORIGINAL = {"compute_gammas": _compare.compute_gammas, "prepare_each": _pipeline._prepare_each}
 
 
 @contextmanager

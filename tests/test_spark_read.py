@@ -1,0 +1,68 @@
+"""`ingest --engine spark` reads the files in Spark tasks: a file the readers refuse must still stop
+the command with the local engine's one-line error (naming the file and row) and exit code, the
+first bad file in the order given winning, with nothing written."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from custinfo.cli.main import main
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        pytest.skip("Spark needs a Java 17+ runtime and none is on PATH")
+    from custinfo.engines.spark.session import build_session
+
+    session = build_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def no_contact(tmp_path_factory):
+    f = tmp_path_factory.mktemp("in") / "orders_no_contact_columns.csv"
+    f.write_text("产品,数量\n螺丝,3\n", encoding="utf-8")
+    return f
+
+
+def _both_engines(tmp_path, capsys, *args):
+    """(exit code, stderr lines, store written?) of `ingest ARGS` per engine."""
+    out = {}
+    for engine in ("local", "spark"):
+        store = tmp_path / engine
+        code = main(["--quiet", "ingest", *map(str, args), "--store", str(store), "--engine", engine])
+        err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+        out[engine] = (code, err, (store / "_manifest").exists())
+    return out
+
+
+def test_spark_reader_error_is_the_local_one_line_error_naming_the_row(spark, tmp_path, capsys):
+    got = _both_engines(
+        tmp_path, capsys, SAMPLES / "web_form.csv", DATA / "gbk_chinese_headers.csv", "--encoding", "utf-8"
+    )
+    code, err, written = got["local"]
+    assert code == 2 and len(err) == 1 and "row" in err[0] and "gbk_chinese_headers.csv" in err[0]
+    assert not written
+    assert got["spark"] == got["local"]
+
+
+def test_spark_reports_the_first_bad_file_in_the_order_given(spark, tmp_path, capsys, no_contact):
+    """Files are read in parallel: the error raised is still the one the local engine meets first."""
+    missing = Path("no/such/export.csv")  # relative, as typed: named as given, not as an executor's path
+    got = _both_engines(tmp_path, capsys, SAMPLES / "web_form.csv", no_contact, missing)
+    code, err, _ = got["local"]
+    assert code == 2 and "no name, phone or email column" in err[0]
+    assert got["spark"] == got["local"]
+    got = _both_engines(tmp_path, capsys, missing, no_contact)
+    hint = "(hint: check the path and the file name)"
+    assert got["local"][1] == [f"custinfo: error: {missing}: file not found {hint}"]
+    assert got["spark"] == got["local"]
