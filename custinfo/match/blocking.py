@@ -59,25 +59,26 @@ def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) ->
             SELECT * FROM bk WHERE k IN (SELECT k FROM bk WHERE is_new)""")
 
 
-def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int) -> int:
-    """Split blocks over `cap` by the refine keys in turn; return how many blocks were split."""
+def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int, table: str = "bk") -> int:
+    """Split blocks of `table` (default bk) over `cap` by the refine keys in turn; return how many
+    blocks were split."""
     refined = 0
     for key in rule.refine:
         # the big blocks are found once per step: counted, then keyed again from the same table
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE bkbig AS SELECT k FROM bk GROUP BY k HAVING count(*) > {cap}"
+            f"CREATE OR REPLACE TEMP TABLE bkbig AS SELECT k FROM {table} GROUP BY k HAVING count(*) > {cap}"
         )
         big = con.execute("SELECT count(*) FROM bkbig").fetchone()[0]
         if not big:
             break
         refined += big
         # only the records of big blocks are keyed again (and read from recs); the rest keep their key
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-            SELECT idx, is_new, grp, k FROM bk WHERE k NOT IN (SELECT k FROM bkbig)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT idx, is_new, grp, k FROM {table} WHERE k NOT IN (SELECT k FROM bkbig)
             UNION ALL
             SELECT bk.idx, bk.is_new, bk.grp,
                    bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') AS k
-            FROM bk JOIN bkbig ON bk.k = bkbig.k JOIN recs ON recs.idx = bk.idx""")
+            FROM {table} bk JOIN bkbig ON bk.k = bkbig.k JOIN recs ON recs.idx = bk.idx""")
     con.execute("DROP TABLE IF EXISTS bkbig")
     return refined
 
@@ -166,15 +167,27 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
     for i, rule in enumerate(settings.blocking_rules):
         cap = rule.max_block_size or settings.max_block_size
         _key_table(con, rule, "dedupe")
-        refined.append(_refine(con, rule, cap))
+        # Blocks within the cap keep their key and count; only the records of bigger blocks (a few
+        # percent) are refined, in a table of their own: refining rewrote and counted every key of a
+        # million records once per refine key. A refined key has more parts than any unrefined one
+        # (values hold no '|'), so the two parts share no block.
+        con.execute("""CREATE OR REPLACE TEMP TABLE bks AS
+            SELECT k, count(*) AS n FROM bk GROUP BY k HAVING count(*) > 1""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE bkr AS
+            SELECT bk.idx, bk.is_new, bk.grp, bk.k FROM bk JOIN bks USING (k) WHERE bks.n > {cap}""")
+        refined.append(_refine(con, rule, cap, "bkr"))
         con.execute(f"""CREATE OR REPLACE TEMP TABLE bkc_{i} AS
-            WITH s AS (SELECT k, count(*) AS n FROM bk GROUP BY k HAVING count(*) > 1),
-                 b AS (SELECT bk.idx, bk.k, s.n FROM bk JOIN s USING (k))
+            WITH s AS (SELECT k, count(*) AS n FROM bkr GROUP BY k HAVING count(*) > 1),
+                 b AS (SELECT bkr.idx, bkr.k, s.n FROM bkr JOIN s USING (k))
+            SELECT bk.idx, bk.k, bks.n, CAST(NULL AS BIGINT) AS rn
+            FROM bk JOIN bks USING (k) WHERE bks.n <= {cap}
+            UNION ALL
             SELECT idx, k, n, CAST(NULL AS BIGINT) AS rn FROM b WHERE n <= {cap}
             UNION ALL
             SELECT b.idx, b.k, b.n, row_number() OVER (PARTITION BY b.k ORDER BY {order}b.idx)
             FROM b JOIN recs ON recs.idx = b.idx WHERE b.n > {cap}""")
-    con.execute("DROP TABLE IF EXISTS bk")
+    for t in ("bk", "bks", "bkr"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     rows = ", ".join(f"({i}, {n}, {int(window)})" for i, n in enumerate(refined)) or f"(-1, 0, {int(window)})"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bkc_done AS SELECT * FROM (VALUES {rows}) t(rule, refined, win)"

@@ -23,6 +23,7 @@ from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
 from .features import build_records, frame_to_arrow, needed_columns
 from .incremental import (
+    arrow_text,
     build_features,
     build_keys,
     canonical_ranks,
@@ -338,8 +339,11 @@ class Matcher:
         s = self.settings
         if "customer_id" not in existing_df.columns:
             raise InputError("existing records need a `customer_id` column", key="customer_id")
-        cust = existing_df["customer_id"].astype(str).to_numpy(dtype=object)
-        codes = pd.factorize(cust)[0].astype(np.int32)
+        # customer ids as Arrow text: codes in order of first appearance, as pd.factorize numbers them
+        # (0.95 CPU s on a million python strings against 0.4 s); only the re-clustered become objects
+        cust = arrow_text(existing_df["customer_id"], None)
+        cust = cust.combine_chunks() if isinstance(cust, pa.ChunkedArray) else cust
+        codes = pc.dictionary_encode(cust).indices.to_numpy(zero_copy_only=False).astype(np.int32)
         nn, ne = len(new_df), len(existing_df)
         ranks = canonical_ranks([new_df, existing_df])
         grp = np.empty(nn + ne, dtype=np.int64)
@@ -357,14 +361,17 @@ class Matcher:
             read = con.sql("SELECT count(*) FROM recs_feat").fetchall()[0][0]
         finally:
             con.close()
-        old = np.full(nn + ne, None, dtype=object)
-        old[ranks[1]] = cust
+        row = np.full(nn + ne, -1, dtype=np.int64)  # record index -> row of existing_df
+        row[ranks[1]] = np.arange(ne)
+        old = np.full(len(t), None, dtype=object)
+        known = row[t] >= 0
+        old[known] = cust.take(pa.array(row[t][known])).to_numpy(zero_copy_only=False)
         clusters = pd.DataFrame(
             {
                 "record_id": ids[t],
                 "group": pd.factorize(cl.label)[0].astype(int),
                 "match_score": _match_scores(cl, gam, w, node_of),
-                "customer_id": old[t],
+                "customer_id": old,
                 "met": met,
             }
         )

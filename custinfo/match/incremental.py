@@ -87,23 +87,43 @@ def canonical_ranks(frames: list[pd.DataFrame]) -> list[np.ndarray]:
 
     Record indexes follow this order, so that sampling, windows in big blocks and ties in clustering
     come out the same whichever batch a record came in."""
-    ids = [_text(df["record_id"], None) for df in frames]
+    ids = [arrow_text(df["record_id"], None) for df in frames]
     files = [
-        _text(df["source_file"], "") if "source_file" in df.columns else pa.array([""] * len(df), pa.string())
+        (
+            arrow_text(df["source_file"], "")
+            if "source_file" in df.columns
+            else pa.array([""] * len(df), pa.string())
+        )
         for df in frames
     ]
     n = sum(len(df) for df in frames)
     if not n:
         return np.split(np.empty(0, dtype=np.int64), np.cumsum([len(df) for df in frames])[:-1])
-    # Arrow sorts UTF-8 bytes, which is code point order, as Python compares str; the sort is stable
-    key = pa.table({"f": pa.chunked_array(files, pa.string()), "r": pa.chunked_array(ids, pa.string())})
-    order = pc.sort_indices(key, sort_keys=[("f", "ascending"), ("r", "ascending")]).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
+    # Arrow sorts UTF-8 bytes, which is code point order, as Python compares str. The few files are
+    # ranked through their dictionary and the ids alone, then both ranks sorted as integers (the same
+    # order as one sort on the two text columns, which compares strings at every tie of the files).
+    f = pc.dictionary_encode(_chunked(files).combine_chunks())
+    file_rank = _ranks(pc.sort_indices(f.dictionary).to_numpy())[f.indices.to_numpy(zero_copy_only=False)]
+    id_rank = _ranks(pc.sort_indices(_chunked(ids)).to_numpy())
+    rank = _ranks(np.lexsort((id_rank, file_rank)))
     return np.split(rank, np.cumsum([len(df) for df in frames])[:-1])
 
 
-def _text(s: pd.Series, missing: str | None) -> pa.Array:
+def _chunked(arrays: list) -> pa.ChunkedArray:
+    """The arrays (or chunked arrays) as one chunked array of strings. `pa.chunked_array` given a
+    chunked array converts it value by value in python (0.7 s for a million record ids)."""
+    chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+    return pa.chunked_array(chunks, pa.string())
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
+    """Inverse of a sort order: the position of each element in it."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def arrow_text(s: pd.Series, missing: str | None) -> pa.Array:
     """`s.fillna(missing).astype(str)` (missing None: as astype(str) writes NaN) as Arrow strings."""
     try:
         arr = pa.Array.from_pandas(s, type=pa.string())

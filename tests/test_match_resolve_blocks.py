@@ -1,0 +1,103 @@
+"""Pieces of `Matcher.resolve` made faster must give what the plain forms give: the blocks of every
+record (`block_keys` + `pairs_within`) against blocking in incremental mode, and the canonical record
+order against a sort of (source file, record id) in python."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from custinfo.match import load_settings
+from custinfo.match.blocking import BlockingOptions, block, block_keys, pairs_within
+from custinfo.match.engine import Matcher
+from custinfo.match.incremental import build_keys, canonical_ranks
+from custinfo.store.tables import ARROW_TEXT
+
+
+def crowded_records(n: int = 600, seed: int = 3) -> pd.DataFrame:
+    """Few names, phones, birth dates and cities: blocks over the caps, refined in one, two or three
+    steps, some still too big after all of them (windowed)."""
+    rng = np.random.default_rng(seed)
+    names = ["王伟", "李娜", "张敏", "刘洋"]
+    pinyin = {"王伟": "wang wei", "李娜": "li na", "张敏": "zhang min", "刘洋": "liu yang"}
+    rows = []
+    for i in range(n):
+        name = names[rng.integers(len(names))]
+        rows.append({
+            "record_id": f"r{i:04d}",
+            "name": name, "name_key": name, "name_pinyin": pinyin[name],
+            "phone": f"+8621588812{rng.integers(3):02d}", "phones": None,
+            "birth_date": f"1980-01-{rng.integers(1, 4):02d}",
+            "city": ["上海", "北京", None][rng.integers(3)],
+            "postcode": [None, "200000"][rng.integers(2)],
+            "address_key": f"上海市浦东新区{rng.integers(4)}号",
+        })
+    df = pd.DataFrame(rows)
+    df["phones"] = df["phone"]
+    return df
+
+
+def _pairs(con, table: str) -> set[tuple[int, int, int]]:
+    return set(con.execute(f"SELECT l, r, rules FROM {table}").fetchall())
+
+
+@pytest.mark.parametrize("seed_share", [0.05, 0.3, 1.0])
+def test_pairs_of_the_kept_blocks_are_those_of_blocking_with_the_seed_as_new(seed_share):
+    """block_keys refines only the records of blocks over the cap (in a table of their own): the pairs
+    it gives any seed set must stay those of blocking every record with the seed marked new."""
+    s = dataclasses.replace(load_settings(), max_block_size=20, window=4)
+    df = crowded_records()
+    m = Matcher(s)
+    con = m._connect()
+    n = len(df)
+    m._register(con, [(df, False, np.full(n, -1, dtype=np.int32))], sorted({
+        "name", "name_key", "name_pinyin", "phone", "phones", "birth_date", "city", "postcode",
+        "address_key", "province", "district", "email", "emails", "company_key", "national_id", "other_id",
+    }))
+    build_keys(con, s)
+    seed = np.sort(np.random.default_rng(1).choice(n, size=max(1, int(n * seed_share)), replace=False))
+    con.register("seed_arrow", pa.table({"idx": seed.astype(np.int32)}))
+    con.execute("CREATE TEMP TABLE seed_idx AS SELECT idx FROM seed_arrow")
+    con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
+    block_keys(con, s, s.window)
+    plan_kept = pairs_within(con, s, "seed_idx")
+    con.execute("ALTER TABLE pairs RENAME TO pairs_kept")
+    con.execute("DROP VIEW recs")
+    con.execute("""CREATE VIEW recs AS SELECT * REPLACE (idx IN (SELECT idx FROM seed_idx) AS is_new)
+        FROM recs_keys""")
+    plan_all = block(con, s, BlockingOptions("incremental", s.max_block_size, s.window))
+    assert sum(p["refined_blocks"] for p in plan_all) > 0 and any(p["capped_blocks"] for p in plan_all)
+    assert _pairs(con, "pairs_kept") == _pairs(con, "pairs")
+    for a, b in zip(plan_kept, plan_all, strict=True):
+        assert a["refined_blocks"] == b["refined_blocks"] and a["pairs"] == b["pairs"]
+    con.close()
+
+
+def _chunked_text(values: list, pieces: int) -> pd.Series:
+    """Arrow-backed text split into several chunks, as a frame read from Parquet holds it."""
+    cuts = np.array_split(np.arange(len(values)), pieces)
+    arr = pa.chunked_array([pa.array([values[i] for i in c], pa.string()) for c in cuts], pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(arr)).astype(ARROW_TEXT)
+
+
+def test_canonical_ranks_order_by_file_then_id_whatever_the_chunks_and_frames():
+    """The ranks come from a dictionary of the files and a sort of the ids (chunked Arrow text was
+    converted value by value before): the order must stay python's sort of (file, id)."""
+    rng = np.random.default_rng(7)
+    ids = [f"R{rng.integers(3):06d}-{i:07d}" for i in range(500)] + ["é", "Z", "a", "张", "10", "9"]
+    files = [rng.choice(["crm.csv", "web.xlsx", "Ä.csv", ""]) for _ in ids]
+    files[3] = None  # a record without a source file sorts with ""
+    new = pd.DataFrame({"record_id": ids[:120], "source_file": files[:120]})
+    old = pd.DataFrame({"record_id": _chunked_text(ids[120:], 5), "source_file": _chunked_text(files[120:], 3)})
+    ranks = np.concatenate(canonical_ranks([new, old]))
+    key = [(f or "", r) for f, r in zip(files, ids, strict=True)]
+    expect = np.empty(len(key), dtype=np.int64)
+    expect[sorted(range(len(key)), key=key.__getitem__)] = np.arange(len(key))
+    assert np.array_equal(ranks, expect)
+    only_ids = canonical_ranks([pd.DataFrame({"record_id": ids})])[0]
+    assert np.array_equal(only_ids, np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable")))
