@@ -45,11 +45,16 @@ def work(folder: str, which: str, store: str, engine: str) -> dict:
     if engine == "spark":
         from custinfo.engines.spark import backend
 
+        timer.wrap(backend._SparkSeams, "prepare_each", "read")  # read + map + normalize, in Spark tasks
         timer.wrap(backend._SparkSeams, "normalize", "normalize")
         timer.wrap(backend._SparkSeams, "block", "block")
         timer.wrap(backend._SparkSeams, "compute_gammas", "compare")
+        timer.wrap(backend._SparkSeams, "components", "components")
     else:
+        from custinfo.match import cluster as cluster_mod
+
         timer.wrap(prepare, "normalize_frame", "normalize")
+        timer.wrap(cluster_mod, "connected_components", "components")
     timer.wrap(assign_mod, "assign", "match")
     timer.wrap(pipeline, "fold", "fold")
     timer.wrap(store_mod.Transaction, "commit", "write")
@@ -78,7 +83,8 @@ def work(folder: str, which: str, store: str, engine: str) -> dict:
     }
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_rss(pid: int, cpu: dict[int, float]) -> int:
+    """RSS of the process tree; records each process's CPU seconds so far in `cpu` (by pid)."""
     try:
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
@@ -88,6 +94,8 @@ def _tree_rss(pid: int) -> int:
     for q in procs:
         try:
             total += q.memory_info().rss
+            t = q.cpu_times()
+            cpu[q.pid] = max(cpu.get(q.pid, 0.0), t.user + t.system)
         except psutil.NoSuchProcess:
             pass
     return total
@@ -112,11 +120,11 @@ def run(folder: Path, which: str, store: str, engine: str) -> dict:
     ]
     load = round(os.getloadavg()[0], 1)  # other work on the shared box slows every figure
     proc = subprocess.Popen(cmd)
-    peak, done = [0], threading.Event()
+    peak, done, cpu = [0], threading.Event(), {}
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], _tree_rss(proc.pid, cpu))
             time.sleep(0.2)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -130,7 +138,14 @@ def run(folder: Path, which: str, store: str, engine: str) -> dict:
         raise SystemExit(f"worker {engine} {which} failed with status {status}")
     res = json.loads(out.read_text())
     out.unlink()
-    return {**res, "process_seconds": round(wall, 1), "peak_rss_mb": round(peak[0] / 2**20), "load": load}
+    return {
+        **res,
+        "process_seconds": round(wall, 1),
+        "cpu_seconds": round(sum(cpu.values()), 1),  # sampled every 0.2 s: the last instants are missed
+        "peak_rss_mb": round(peak[0] / 2**20),
+        "load": load,
+        "load_end": round(os.getloadavg()[0], 1),
+    }
 
 
 def customers(store: str) -> set[frozenset]:
@@ -146,16 +161,16 @@ def record(rows: list[dict], n: int, same: dict[str, bool], note: str) -> None:
         "",
         f"{scale.machine()}. Spark local mode (pyspark {_pyspark_version()}). {note}".strip(),
         "",
-        "| engine | run | records | ingest s | process s | Spark start s | peak RSS MB (tree) | phases s "
-        "| customers | F1 | load (1 min) at start |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| engine | run | records | ingest s | process s | CPU s (tree) | Spark start s | peak RSS MB (tree) "
+        "| phases s | customers | F1 | load (1 min) at start, end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ph = ", ".join(f"{k} {v}" for k, v in r["phases"].items())
         lines.append(
             f"| {r['engine']} | {r['run']} | {r['records']} | {r['seconds']} | {r['process_seconds']} | "
-            f"{r['session_seconds']} | {r['peak_rss_mb']} | {ph} | {r['customers']} | {r['f1']} "
-            f"| {r['load']} |"
+            f"{r['cpu_seconds']} | {r['session_seconds']} | {r['peak_rss_mb']} | {ph} | {r['customers']} "
+            f"| {r['f1']} | {r['load']}, {r['load_end']} |"
         )
     lines += [
         "",
