@@ -113,3 +113,14 @@ def test_customer_id_column_only_when_the_rows_have_one():
     df = pd.DataFrame({"record_id": ["R1"], "consent_email": ["Y"]})
     without = consent_records(df, "crm", "c.csv", "B")
     assert "customer_id" not in without.columns and without["record_id"].tolist() == ["R1"]
+
+
+def test_each_row_keeps_its_own_time_when_times_are_parsed_once_per_distinct_value():
+    # times are parsed per distinct value (a batch has one ingested_at): the lookup back to the rows
+    # must not shift them, with repeated values, missing created_at and a non-default index
+    df = rows(consent_marketing=["Y", "N", "Y", "Y"],
+              created_at=["2024-03-01", None, "2024-03-01", "not a date"],
+              ingested_at=["2025-01-01T00:00:00Z"] * 4).set_axis([7, 3, 9, 1])
+    out = records(df).set_index("record_id")["at"]
+    assert out["R0"] == out["R2"] == pd.Timestamp("2024-03-01", tz="UTC")
+    assert out["R1"] == out["R3"] == pd.Timestamp("2025-01-01", tz="UTC")

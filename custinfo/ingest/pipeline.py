@@ -240,8 +240,10 @@ def _drop_forgotten(store: Store, new: pd.DataFrame) -> tuple[pd.DataFrame, dict
 
 def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
     """Consent records (opt-ins, opt-outs, 退订 in notes) of the new records, with time and source."""
-    from ..security import consent_records
+    from ..security.consent import consent_columns, consent_records
 
+    # only the columns consents are read from: a group of all ~35 columns copied 400 MB at 1M rows
+    new = new[[c for c in new.columns if c in consent_columns(policy) | {"channel", "source_file"}]]
     parts = [consent_records(g, ch, f, batch_id, policy) for (ch, f), g in new.groupby(["channel", "source_file"])]
     parts = [p for p in parts if len(p)]
     if not parts:

@@ -55,7 +55,6 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
     """
     cp = _consent_policy(policy)
     df = df.reset_index(drop=True)  # positions, so a duplicated index cannot mix rows up
-    at = _row_times(df)
     parts = [_from_column(df, c) for c in cp.columns if c.column in df.columns]
     if "notes" in df.columns:
         parts += _from_notes(df["notes"], cp.notes)
@@ -68,6 +67,7 @@ def consent_records(df: pd.DataFrame, channel: str | None, source_file: str | No
         granted=("granted", "all"), basis=("basis", lambda b: ",".join(dict.fromkeys(b))))
     grouped = grouped.reset_index()
     rows = grouped["row"]
+    at = _row_times(df.loc[rows.unique()])  # only rows that said something: most say nothing
     out = pd.DataFrame({
         "record_id": df.loc[rows, "record_id"].to_numpy() if "record_id" in df.columns else rows.to_numpy(),
         "purpose": grouped["purpose"].to_numpy(),
@@ -88,6 +88,12 @@ def _consent_policy(policy: SecurityPolicy | ConsentPolicy | None) -> ConsentPol
     return policy.consent if isinstance(policy, SecurityPolicy) else policy
 
 
+def consent_columns(policy: SecurityPolicy | ConsentPolicy | None = None) -> set[str]:
+    """The columns `consent_records` reads (a caller with wide rows passes just these)."""
+    cp = _consent_policy(policy)
+    return {"record_id", "customer_id", "created_at", "ingested_at", "notes"} | {c.column for c in cp.columns}
+
+
 def _empty_records(with_customer: bool) -> pd.DataFrame:
     cols = RECORD_COLUMNS[:1] + ["customer_id"] * with_customer + RECORD_COLUMNS[1:]
     out = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
@@ -101,8 +107,13 @@ def _row_times(df: pd.DataFrame) -> pd.Series:
     at = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     for col in ("created_at", "ingested_at"):
         if col in df.columns:
-            parsed = pd.to_datetime(df[col], errors="coerce", utc=True, format="mixed")
-            at = at.fillna(parsed)
+            values = df[col].astype(object)
+            distinct = pd.unique(values.dropna())  # a batch has one ingested_at: parsed once, not per row
+            if not len(distinct):
+                continue
+            parsed = pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce", utc=True, format="mixed")
+            by_value = pd.Series(parsed.to_numpy(), index=pd.Index(distinct, dtype=object))
+            at = at.fillna(pd.Series(by_value.reindex(values).to_numpy(), index=df.index))
     return at.fillna(now)
 
 
