@@ -51,8 +51,10 @@ def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) ->
         if listcol
         else "recs"
     )
+    # a record has one key unless a list holds a value twice: DISTINCT (a hash of every row) only then
+    distinct = "DISTINCT " if listcol else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-        SELECT DISTINCT recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
+        SELECT {distinct}recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
         FROM {source} WHERE {notnull}""")
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         con.execute("""CREATE OR REPLACE TEMP TABLE bk AS
@@ -157,7 +159,8 @@ def _collect_pairs(con: duckdb.DuckDBPyConnection, plan: list[dict]) -> None:
 
 def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: int) -> None:
     """Tables `bkc_<i>(idx, k, n, rn)` from `recs`: per rule, every record's block (after refining) as
-    blocking all records at once makes it, blocks of one record left out; `rn` orders a block too big
+    blocking all records at once makes it (`k`: a number per block), blocks of one record left out;
+    `n` is its size; `rn` orders a block too big
     for all its pairs (the sorted neighbourhood). `pairs_within` then pairs any seed set with a join on
     these keys instead of keying every record again."""
     cols = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
@@ -171,20 +174,22 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
         # percent) are refined, in a table of their own: refining rewrote and counted every key of a
         # million records once per refine key. A refined key has more parts than any unrefined one
         # (values hold no '|'), so the two parts share no block.
+        # Each block is numbered (`k` of bkc_<i> is that number): pairs_within joins on integers.
         con.execute("""CREATE OR REPLACE TEMP TABLE bks AS
-            SELECT k, count(*) AS n FROM bk GROUP BY k HAVING count(*) > 1""")
+            SELECT k, count(*) AS n, row_number() OVER () AS b FROM bk GROUP BY k HAVING count(*) > 1""")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE bkr AS
             SELECT bk.idx, bk.is_new, bk.grp, bk.k FROM bk JOIN bks USING (k) WHERE bks.n > {cap}""")
         refined.append(_refine(con, rule, cap, "bkr"))
         con.execute(f"""CREATE OR REPLACE TEMP TABLE bkc_{i} AS
-            WITH s AS (SELECT k, count(*) AS n FROM bkr GROUP BY k HAVING count(*) > 1),
-                 b AS (SELECT bkr.idx, bkr.k, s.n FROM bkr JOIN s USING (k))
-            SELECT bk.idx, bk.k, bks.n, CAST(NULL AS BIGINT) AS rn
+            WITH s AS (SELECT k, count(*) AS n, (SELECT count(*) FROM bks) + row_number() OVER () AS b
+                       FROM bkr GROUP BY k HAVING count(*) > 1),
+                 b AS (SELECT bkr.idx, s.b, s.n FROM bkr JOIN s USING (k))
+            SELECT bk.idx, bks.b AS k, bks.n, CAST(NULL AS BIGINT) AS rn
             FROM bk JOIN bks USING (k) WHERE bks.n <= {cap}
             UNION ALL
-            SELECT idx, k, n, CAST(NULL AS BIGINT) AS rn FROM b WHERE n <= {cap}
+            SELECT idx, b AS k, n, CAST(NULL AS BIGINT) AS rn FROM b WHERE n <= {cap}
             UNION ALL
-            SELECT b.idx, b.k, b.n, row_number() OVER (PARTITION BY b.k ORDER BY {order}b.idx)
+            SELECT b.idx, b.b AS k, b.n, row_number() OVER (PARTITION BY b.b ORDER BY {order}b.idx)
             FROM b JOIN recs ON recs.idx = b.idx WHERE b.n > {cap}""")
     for t in ("bk", "bks", "bkr"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
