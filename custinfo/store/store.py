@@ -33,6 +33,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from ..errors import StoreError
 from .lock import StoreLock
+from .parquet_files import commit_files
 from .tables import INT_COLUMNS, TABLES
 
 MANIFEST_DIR = "_manifest"
@@ -329,10 +330,10 @@ class Transaction:
     def _write(self, name: str, tbl: pa.Table, mode: str) -> None:
         uri = str(self.store.path / name)
         exists = name in self.tables
-        # schema_mode="merge": a table of an older layout gains the columns added since (e.g. `_v`)
-        write_deltalake(uri, tbl, mode=mode if exists else "overwrite",
-                        schema_mode="merge" if exists else None,
-                        configuration=None if exists else TABLE_CONFIG)
+        mode, config = (mode, None) if exists else ("overwrite", TABLE_CONFIG)
+        if not commit_files(uri, tbl, mode, config):  # pyarrow's writer: a fraction of the memory
+            # schema_mode="merge": a table of an older layout gains the columns added since (e.g. `_v`)
+            write_deltalake(uri, tbl, mode=mode, schema_mode="merge" if exists else None, configuration=config)
         self.tables[name] = DeltaTable(uri).version()
 
     def next_id(self, counter: str, n: int = 1) -> int:
