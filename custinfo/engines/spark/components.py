@@ -73,7 +73,9 @@ def spark_components(spark, n: int, left: np.ndarray, r: np.ndarray) -> tuple[np
     if not keep.any():
         return label, 0
     edges = pa.table({"hi": np.maximum(left[keep], r[keep]), "lo": np.minimum(left[keep], r[keep])})
-    e = spark.createDataFrame(edges).distinct().localCheckpoint()
+    # repeated edges need no shuffle of their own: a leaf with two edges is not a star yet, and
+    # small_star's distinct removes them in the first round
+    e = spark.createDataFrame(edges).localCheckpoint()
     rounds = 0
     while not is_stars(e):
         if rounds >= MAX_ROUNDS:
