@@ -66,3 +66,20 @@ def test_spark_reports_the_first_bad_file_in_the_order_given(spark, tmp_path, ca
     hint = "(hint: check the path and the file name)"
     assert got["local"][1] == [f"custinfo: error: {missing}: file not found {hint}"]
     assert got["spark"] == got["local"]
+
+
+def test_the_spark_seams_take_the_arguments_of_the_functions_they_replace():
+    """A parameter added to `_prepare_each` or `connected_components` must reach the Spark version
+    too: otherwise `--engine spark` fails (or ignores it) while every local test passes."""
+    import inspect
+
+    from custinfo.engines.spark.backend import _SparkSeams
+    from custinfo.ingest import pipeline
+    from custinfo.match import cluster
+
+    for local, seam in [
+        (pipeline._prepare_each, _SparkSeams.prepare_each),
+        (cluster.connected_components, _SparkSeams.components),
+    ]:
+        expected = list(inspect.signature(local).parameters)
+        assert list(inspect.signature(seam).parameters)[1:] == expected, local.__name__
