@@ -198,13 +198,25 @@ def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFra
     `merged` maps customer ids that stop existing to the id that absorbs them; `events` are more history
     rows (customer_id, field, old_value, new_value, record_id, reason).
     """
-    members = members[members["customer_id"].isin(affected)]  # narrow before the join, not after
-    recs = records.drop(columns=["customer_id"], errors="ignore").merge(members, on="record_id", how="inner")
+    members = members[members["customer_id"].isin(affected)]
+    recs = _with_customer(records.drop(columns=["customer_id"], errors="ignore"), members)
     golden = _golden_in_chunks(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers
     history = _history(old, golden, recs, merged, now, batch_id, reason, events)
     return _replace_rows(customers, golden, merged, now), history
+
+
+def _with_customer(records: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """The records that have a row in `members` (in their order) with its customer_id as last column:
+    an inner merge on record_id, without copying every column when every record is kept (the first
+    ingest of a million records: a merge copied all ~35 columns, +500 MB at the peak)."""
+    cust = records["record_id"].map(pd.Series(members["customer_id"].to_numpy(), index=members["record_id"]))
+    keep = cust.notna().to_numpy()
+    out = records.reset_index(drop=True) if keep.all() else records[keep].reset_index(drop=True)
+    out = out.copy(deep=False)
+    out["customer_id"] = cust.to_numpy()[keep]
+    return out
 
 
 # Above this many records, golden records are built for slices of the customers and each slice's
@@ -248,6 +260,8 @@ def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, n
         golden["first_seen"] = g_first.where(g_first.notna(), golden["first_seen"])
     frames = [f for f in (keep, golden) if len(f)]
     out = pd.concat(frames, ignore_index=True) if frames else golden
+    if out["customer_id"].is_monotonic_increasing:  # e.g. a first ingest: no copy of every column
+        return out.reset_index(drop=True)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
