@@ -402,9 +402,12 @@ class Matcher:
         else:
             ppool = prior_pool(pool, s.seed)
             plan = pairs_touching(con, s, index_union(n, new_idx, ppool), "pairs_1")  # one blocking for both
-            select_pairs(con, "pairs_1", new_idx, "pairs_a", both=False)
             select_pairs(con, "pairs_1", ppool, "pairs_p", both=True)
-            con.execute("DROP TABLE pairs_1")
+            if len(new_idx) == n:  # a first ingest: every pair touches the batch (no copy of them all)
+                con.execute("ALTER TABLE pairs_1 RENAME TO pairs_a")
+            else:
+                select_pairs(con, "pairs_1", new_idx, "pairs_a", both=False)
+                con.execute("DROP TABLE pairs_1")
             t0 = whole_customers(index_union(n, new_idx, pair_ends(con, "pairs_a")), grp)
             met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
             rest = np.setdiff1d(t0, new_idx)
@@ -412,20 +415,20 @@ class Matcher:
                 pairs_touching(con, s, rest, "pairs_2")
                 con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a UNION SELECT * FROM pairs_2")
             else:
-                con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a")
+                con.execute("ALTER TABLE pairs_a RENAME TO pairs_b")
             near = whole_customers(index_union(n, t0, pair_ends(con, "pairs_b")), grp)
         build_features(con, s, index_union(n, near, pool))
         gam, w, c, model, prior = self._score_hood(con, n, pool, ppool, every_pair=len(t0) == n)
         on_t0 = np.zeros(n, dtype=bool)
         on_t0[t0] = True
         keep = on_t0[gam.left] | on_t0[gam.right]
-        gam, w, c = gam.take(keep), w[keep], c[keep]
+        gam, w, c = _kept(keep, gam, w, c)
         strong = w >= weight_of(s.threshold)
         t = whole_customers(index_union(n, t0, gam.left[strong], gam.right[strong]), grp)
         inside = np.zeros(n, dtype=bool)
         inside[t] = True
         keep = inside[gam.left] & inside[gam.right]
-        gam, w, c = gam.take(keep), w[keep], c[keep]
+        gam, w, c = _kept(keep, gam, w, c)
         extra = t[~on_t0[t]]
         if len(extra):  # pairs among the customers joined in the last step
             g2, w2, c2 = self._pairs_among(con, extra, model, prior)
@@ -529,6 +532,13 @@ def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) 
     out = con.sql(q).fetchnumpy()["i"].astype(np.int64)
     con.unregister("touch_idx")
     return out
+
+
+def _kept(keep: np.ndarray, gam: Gammas, w: np.ndarray, c: np.ndarray) -> tuple[Gammas, np.ndarray, np.ndarray]:
+    """The pairs where `keep` is true (no copy when that is all of them, as on a first ingest)."""
+    if keep.all():
+        return gam, w, c
+    return gam.take(keep), w[keep], c[keep]
 
 
 def _concat_gammas(a: Gammas, b: Gammas) -> Gammas:

@@ -236,13 +236,15 @@ def select_pairs(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray, na
 def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep: np.ndarray) -> None:
     """Table `recs_feat`: full features of the records `keep`, statistics counted over all records."""
     s = settings
-    con.register("keep_idx", pa.table({"idx": np.asarray(keep, dtype=np.int32)}))
-    con.execute("CREATE TEMP TABLE src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
-    con.unregister("keep_idx")
+    every = len(keep) == con.sql("SELECT count(*) FROM src").fetchall()[0][0]  # keep: distinct indexes
+    if not every:  # a first ingest keeps every record: features are built from src, not from a copy
+        con.register("keep_idx", pa.table({"idx": np.asarray(keep, dtype=np.int32)}))
+        con.execute("CREATE TEMP TABLE src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
+        con.unregister("keep_idx")
     con.execute("DROP VIEW IF EXISTS recs")
     build_records(
         con,
-        "src_part",
+        "src" if every else "src_part",
         s.columns,
         tf_columns(s),
         mobile_pattern=s.mobile_pattern,
@@ -250,6 +252,6 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
         tf_source="src",
         stats_source="recs_keys",
     )
-    con.execute("DROP TABLE src_part")
+    con.execute("DROP TABLE IF EXISTS src_part")
     con.execute("ALTER TABLE recs RENAME TO recs_feat")
     con.execute("CREATE VIEW recs AS SELECT * FROM recs_feat")
