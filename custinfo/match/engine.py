@@ -27,6 +27,7 @@ from .incremental import (
     build_features,
     build_keys,
     canonical_ranks,
+    chunked_text,
     incremental_records,
     index_union,
     pair_ends,
@@ -117,7 +118,7 @@ class Matcher:
                     hint="add a unique id per row (e.g. the row number)",
                 )
             n = len(df)
-            ids.append(df["record_id"].astype(str).to_numpy(dtype=object))
+            ids.append(arrow_text(df["record_id"], None))  # astype(str), in Arrow
             idx = np.arange(offset, offset + n) if ranks is None else ranks[k]
             cols = {
                 "idx": pa.array(np.asarray(idx, dtype=np.int32)),
@@ -127,13 +128,15 @@ class Matcher:
             cols.update(frame_to_arrow(df, columns))
             parts.append(pa.table(cols))
             offset += n
-        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
+        # Arrow hashes a million ids in a fraction of the time pandas takes on python strings, and
+        # makes the python strings of the ids faster than astype(str) (0.9 -> 0.4 CPU s at 1M)
+        id_text = chunked_text(ids).combine_chunks()
+        all_ids = id_text.to_numpy(zero_copy_only=False) if ids else np.empty(0, dtype=object)
         if ranks is not None and len(all_ids):
             by_rank = np.empty(len(all_ids), dtype=object)
             by_rank[np.concatenate(ranks)] = all_ids
             all_ids = by_rank
-        # Arrow hashes a million ids in a fraction of the time pandas takes on python strings
-        if len(all_ids) and pc.count_distinct(pa.array(all_ids, type=pa.string())).as_py() != len(all_ids):
+        if len(all_ids) and pc.count_distinct(id_text).as_py() != len(all_ids):
             dup = pd.Index(all_ids)
             shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
             raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")

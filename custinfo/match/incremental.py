@@ -102,14 +102,14 @@ def canonical_ranks(frames: list[pd.DataFrame]) -> list[np.ndarray]:
     # Arrow sorts UTF-8 bytes, which is code point order, as Python compares str. The few files are
     # ranked through their dictionary and the ids alone, then both ranks sorted as integers (the same
     # order as one sort on the two text columns, which compares strings at every tie of the files).
-    f = pc.dictionary_encode(_chunked(files).combine_chunks())
+    f = pc.dictionary_encode(chunked_text(files).combine_chunks())
     file_rank = _ranks(pc.sort_indices(f.dictionary).to_numpy())[f.indices.to_numpy(zero_copy_only=False)]
-    id_rank = _ranks(pc.sort_indices(_chunked(ids)).to_numpy())
+    id_rank = _ranks(pc.sort_indices(chunked_text(ids)).to_numpy())
     rank = _ranks(np.lexsort((id_rank, file_rank)))
     return np.split(rank, np.cumsum([len(df) for df in frames])[:-1])
 
 
-def _chunked(arrays: list) -> pa.ChunkedArray:
+def chunked_text(arrays: list) -> pa.ChunkedArray:
     """The arrays (or chunked arrays) as one chunked array of strings. `pa.chunked_array` given a
     chunked array converts it value by value in python (0.7 s for a million record ids)."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
