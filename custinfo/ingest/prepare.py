@@ -66,6 +66,38 @@ def spool_stdin() -> Path:
 def prepare_file(path: str | Path, config: Config, *, encoding: str | None = None,
                  display_name: str | None = None, allowed: frozenset[str] | None = None) -> PreparedFile:
     """Read one file and return its usable records and its quarantined rows."""
+    mapped = map_file(path, config, encoding=encoding, display_name=display_name, allowed=allowed)
+    return mapped.prepared([_sheet_records(sd, hm, mapped.opts, config, mapped.name)
+                            for sd, hm in mapped.tables])
+
+
+@dataclass
+class MappedFile:
+    """A file read and its tables header-mapped, rows not yet normalized (prepare_file's first half;
+    the Spark engine normalizes the rows of a large file in slices, elsewhere)."""
+
+    path: Path
+    name: str
+    sha256: str
+    config: Config
+    opts: NormalizeOptions
+    tables: list[tuple]  # (SheetData, HeaderMap) of each table used, in order
+    used: list[str]
+    maps: dict
+    warnings: list[str]
+    dropped: list[str]
+
+    def prepared(self, done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> PreparedFile:
+        """The PreparedFile, given the (records, quarantine) of each table, in table order."""
+        return PreparedFile(str(self.path), self.name, self.sha256,
+                            pd.concat([r for r, _ in done], ignore_index=True),
+                            pd.concat([q for _, q in done], ignore_index=True), self.used, self.maps,
+                            self.warnings, self.config.channel, sorted(set(self.dropped)))
+
+
+def map_file(path: str | Path, config: Config, *, encoding: str | None = None,
+             display_name: str | None = None, allowed: frozenset[str] | None = None) -> MappedFile:
+    """Read one file and map the headers of its tables; raise as prepare_file does."""
     path = Path(path)
     name = display_name or path.name
     if not path.exists():
@@ -77,7 +109,7 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
                        max_header_scan=config.read.max_header_scan, name=name, arrow_text=True)
     opts = NormalizeOptions(default_region=config.default_region, date_order=config.date_order,
                             excel_epoch=config.excel_epoch)
-    recs, quars, used, maps, warnings, dropped = [], [], [], {}, [], []
+    tables, used, maps, warnings, dropped = [], [], {}, [], []
     for sd in sheets:
         hm = map_headers(sd.header, config)
         if allowed is not None:
@@ -92,15 +124,11 @@ def prepare_file(path: str | Path, config: Config, *, encoding: str | None = Non
             continue
         used.append(sd.sheet or "")
         maps[sd.sheet or ""] = hm.as_dict()
-        r, q = _sheet_records(sd, hm, opts, config, name)
-        recs.append(r)
-        quars.append(q)
-    if not recs:
+        tables.append((sd, hm))
+    if not tables:
         raise InputError("no sheet has a name, phone or email column", file=name,
                          hint="map the headers under `columns:` in configs/<channel>.yaml")
-    return PreparedFile(str(path), name, file_sha256(path), pd.concat(recs, ignore_index=True),
-                        pd.concat(quars, ignore_index=True), used, maps, warnings, config.channel,
-                        sorted(set(dropped)))
+    return MappedFile(path, name, file_sha256(path), config, opts, tables, used, maps, warnings, dropped)
 
 
 def apply_allowlist(hm, allowed: frozenset[str]) -> list[str]:
@@ -128,13 +156,26 @@ POOL_START_BYTES = 4 << 20
 def _sheet_records(sd, hm, opts: NormalizeOptions, config: Config, name: str):
     n = len(sd.frame)
     workers = _active.n if _active is not None and n >= POOL_MIN_ROWS and _local_seams() else 1
-    size = CHUNK_ROWS
-    if workers > 1:  # chunks in a multiple of the workers, so that they finish together
-        chunks = -(-n // CHUNK_ROWS)
-        size = -(-n // (-(-chunks // workers) * workers))
-    jobs = [(sd.frame.iloc[start:start + size], sd.row_numbers[start:start + size], sd.sheet, hm, opts,
-             config, name) for start in range(0, max(n, 1), size)]
+    jobs = chunk_jobs(sd, hm, opts, config, name, workers)
     done = normalize_in_workers(_active, jobs) if workers > 1 else [_chunk_job(*job) for job in jobs]
+    return join_chunks(done)
+
+
+def chunk_jobs(sd, hm, opts: NormalizeOptions, config: Config, name: str, workers: int = 1,
+               chunk_rows: int | None = None) -> list[tuple]:
+    """The `_chunk_job` arguments of each chunk of a table's rows (at most `chunk_rows`, default
+    CHUNK_ROWS), in order; for `workers` > 1, a multiple of the workers, so that they finish together."""
+    n = len(sd.frame)
+    size = chunk_rows or CHUNK_ROWS
+    if workers > 1 and n:
+        chunks = -(-n // size)
+        size = -(-n // (-(-chunks // workers) * workers))
+    return [(sd.frame.iloc[start:start + size], sd.row_numbers[start:start + size], sd.sheet, hm, opts,
+             config, name) for start in range(0, max(n, 1), size)]
+
+
+def join_chunks(done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A table's (records, quarantine) from those of its chunks, in order."""
     # Chunks without quarantined rows are left out: under pandas 3 an empty chunk's text columns are
     # objects and would turn the others' str columns into objects (chunked != one pass).
     quarantined = [q for _, q in done if len(q)] or [done[0][1]]
