@@ -220,10 +220,16 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
         else pd.DataFrame()
     # Only rows that differ from the stored ones are written (appended to the log tables): a touched
     # customer whose records and golden record stay as they were costs nothing.
-    res.customers = res.customers[res.customers["customer_id"].isin(res.changed_customers)]
+    res.customers = _rows_where(res.customers, res.customers["customer_id"].isin(res.changed_customers))
     before = res.membership["record_id"].map(membership.set_index("record_id")["customer_id"])
-    res.membership = res.membership[(res.membership["customer_id"] != before).to_numpy()]
+    res.membership = _rows_where(res.membership, res.membership["customer_id"] != before)
     return res
+
+
+def _rows_where(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """df[mask], without copying every column when every row is kept (a first ingest writes them all)."""
+    keep = mask.to_numpy(dtype=bool)
+    return df if keep.all() else df[keep]
 
 
 def _drop_forgotten(store: Store, new: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
