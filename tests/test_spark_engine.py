@@ -62,6 +62,7 @@ def stores(tmp_path_factory, spark, spark_steps):
     root = tmp_path_factory.mktemp("engines")
     _ingest_samples(root / "local", "local")
     real_components, real_prepare = backend.spark_components, prepare.prepare_file
+    real_read = prepare.read_file
 
     def components(*args):
         spark_steps["components"].append(args[1])
@@ -71,8 +72,13 @@ def stores(tmp_path_factory, spark, spark_steps):
         spark_steps["driver_read"].append(str(path))
         return real_prepare(path, *args, **kwargs)
 
+    def read_here(path, *args, **kwargs):  # any reading of a file by the driver (map_file's too)
+        spark_steps["driver_read"].append(str(path))
+        return real_read(path, *args, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(backend, "spark_components", components)
+        mp.setattr(prepare, "read_file", read_here)
         mp.setattr(prepare, "prepare_file", prepare_here)
         mp.setattr(pipeline, "prepare_file", prepare_here)  # the name the driver's reading calls
         _ingest_samples(root / "spark", "spark")

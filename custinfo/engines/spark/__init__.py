@@ -4,9 +4,10 @@ through the usual Spark configuration), and the commit to the Delta store done o
 same store code as the local engine.
 
 Modules: session (start/reuse a SparkSession), frames (Arrow <-> pandas), read (each input file
-read, mapped and normalized by prepare_file in a task), normalize (normalize_frame in tasks),
-blocking (candidate pairs as joins), compare (comparison levels in tasks), components (connected
-components of clustering as Spark jobs), backend (the seams of the local pipeline pointed at Spark).
+read and mapped in a task, the rows of a large one normalized in slices by other tasks), normalize
+(normalize_frame in tasks), blocking (candidate pairs as joins), compare (comparison levels in
+tasks), components (connected components of clustering as Spark jobs), backend (the seams of the
+local pipeline pointed at Spark).
 """
 
 from .backend import spark_backend

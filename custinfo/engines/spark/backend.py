@@ -5,8 +5,8 @@ Spark while the backend is on, so reading the store, model estimation, clusterin
 commit are the very code the local engine runs (one Delta store format, one manifest per command):
 
 - reading the input files (`_prepare_each`, ingest/pipeline.py) -> `prepare_on_spark`: each file
-  read, header-mapped and normalized by `prepare_file` in a Spark task of its own (executors read
-  the paths; standard input is read on the driver);
+  read and header-mapped in a Spark task of its own (executors read the paths; standard input is
+  read on the driver), its rows normalized there (small files) or in slices by other tasks;
 - `normalize_frame` (ingest/prepare.py, ingest/normalize_file.py) -> `normalize_on_spark`
   (what the driver still normalizes: standard input, and `dedupe`, which reads on the driver);
 - blocking (`block`, match/engine.py and match/incremental.py) -> `spark_block`: the candidate pairs

@@ -1,10 +1,16 @@
-"""Reading on Spark: every input file read, header-mapped and normalized by custinfo's own
-`prepare_file` inside a Spark task (one task per file), instead of by the driver.
+"""Reading on Spark: every input file read and header-mapped inside a Spark task (one task per
+file, `map_file`), and its rows normalized in slices spread over the executors, by custinfo's own
+code (`prepare.chunk_jobs`, `_chunk_job`, `join_chunks`: the chunks of the local engine).
+
+A file of fewer than SPLIT_ROWS rows is normalized in its reading task: one task, no hand-over.
+A larger one is cut into slices (at most CHUNK_ROWS rows, at least SLICE_MIN_ROWS, as many as
+the session has cores when the rows allow), which a shuffle spreads round-robin over the
+normalizing tasks; the driver puts each file's chunks back in order, so records and quarantine
+are the local engine's, row for row.
 
 The files travel as paths, so the executors must be able to read them (shared storage on a
-cluster; in local mode they are this machine's files). What comes back per file is what the local
-engine makes of it: its records (Arrow-backed text) and quarantined rows, sheets, header maps and
-warnings. Results are fetched one file at a time (`toLocalIterator`), in the order of the paths.
+cluster; in local mode they are this machine's files). Results are computed by all tasks at once,
+kept on the executors' disks, and fetched one partition at a time (`toLocalIterator`).
 An error a reader raises (bad encoding, no identifying column...) is sent back as the exception
 itself and raised on the driver, the first in path order, so the one-line message and the exit
 code are the local engine's. Standard input (`-`) exists on the driver only: it is read there.
@@ -12,10 +18,30 @@ code are the local engine's. Standard input (`-`) exists on the driver only: it 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import pickle
 from pathlib import Path
 
 from ...errors import CustinfoError
+
+SPLIT_ROWS = 50_000  # a file of fewer rows is normalized in its reading task (prepare.POOL_MIN_ROWS)
+SLICE_MIN_ROWS = 10_000  # no smaller slices: per-value caches and a task's start must pay
+MIN_PARTITIONS = 8  # normalizing tasks at least: a partition is what the driver fetches at a time
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """How a file is cut, decided on the driver (the tasks do not see its module's attributes)."""
+
+    min_rows: int  # files of fewer rows are not cut
+    slice_min: int  # the smallest slice
+    chunk_rows: int  # the largest slice
+    cores: int  # the session's default parallelism
+
+    def workers(self, n: int) -> int:
+        """`chunk_jobs`'s workers for a table of n rows: its slices come in a multiple of these."""
+        return max(1, min(self.cores, math.ceil(n / self.slice_min)))
 
 
 def _shippable(exc: Exception) -> Exception:
@@ -27,20 +53,129 @@ def _shippable(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _read_task(jobs):
-    """The task: (position, path as given, absolute path, config, encoding, allowed) ->
-    (position, PreparedFile, None) or (position, None, the error), both naming the path as given."""
-    from custinfo.ingest.prepare import prepare_file
+def _read_one(i: int, given: str, path: str, config, encoding, allowed, split: Split) -> list[tuple]:
+    """A file's items, keyed (position, sequence): ("file", PreparedFile) when normalized here, else
+    ("head", MappedFile without its rows, chunks per table) and one ("slice", `_chunk_job` args)
+    per chunk."""
+    from custinfo.ingest.prepare import _sheet_records, chunk_jobs, map_file
 
-    for i, given, path, config, encoding, allowed in jobs:
-        try:
-            prepared = prepare_file(path, config, encoding=encoding, allowed=allowed)
-            prepared.path = given
-            yield i, prepared, None
-        except Exception as exc:  # noqa: BLE001 - raised again on the driver, in path order
-            if getattr(exc, "file", None) == path:
-                exc.file = given
-            yield i, None, _shippable(exc)
+    mapped = map_file(path, config, encoding=encoding, allowed=allowed)
+    if sum(len(sd.frame) for sd, _ in mapped.tables) < split.min_rows:
+        prepared = mapped.prepared(
+            [_sheet_records(sd, hm, mapped.opts, config, mapped.name) for sd, hm in mapped.tables]
+        )
+        prepared.path = given
+        return [((i, 0), ("file", prepared))]
+    per_table = [
+        chunk_jobs(sd, hm, mapped.opts, config, mapped.name, split.workers(len(sd.frame)), split.chunk_rows)
+        for sd, hm in mapped.tables
+    ]
+    jobs = [job for table in per_table for job in table]
+    counts = [len(table) for table in per_table]
+    head = dataclasses.replace(mapped, path=given, tables=[])
+    return [((i, 0), ("head", head, counts))] + [((i, k + 1), ("slice", job)) for k, job in enumerate(jobs)]
+
+
+def _read_task(split: Split):
+    """The reading task: (position, path as given, absolute path, config, encoding, allowed) ->
+    the file's items, or ((position, 0), ("error", the error)), naming the path as given."""
+
+    def run(jobs):
+        for i, given, path, config, encoding, allowed in jobs:
+            try:
+                items = _read_one(i, given, path, config, encoding, allowed, split)
+            except Exception as exc:  # noqa: BLE001 - raised again on the driver, in path order
+                if getattr(exc, "file", None) == path:
+                    exc.file = given
+                items = [((i, 0), ("error", _shippable(exc)))]
+            yield from items
+
+    return run
+
+
+def _slot(key: tuple[int, int]) -> int:
+    """The normalizing partition of an item (mod their number): a file's slices round-robin."""
+    return key[0] + key[1]
+
+
+def _normalize_task(items):
+    """The normalizing task: each slice -> ("done", (records, quarantine)); other items as they come."""
+    from custinfo.ingest.prepare import _chunk_job
+
+    for key, item in items:
+        if item[0] == "slice":
+            try:
+                item = ("done", _chunk_job(*item[1]))
+            except Exception as exc:  # noqa: BLE001 - raised again on the driver, in path order
+                item = ("error", _shippable(exc))
+        yield key, item
+
+
+class _Gathered:
+    """The items of the tasks, per file, as they arrive (in no particular order)."""
+
+    def __init__(self):
+        self.head: dict[int, tuple] = {}
+        self.parts: dict[int, dict[int, tuple]] = {}
+
+    def add(self, key: tuple[int, int], item: tuple) -> bool:
+        """Keep an item; whether its file is now complete."""
+        i, seq = key
+        if seq == 0:
+            self.head[i] = item
+        else:
+            self.parts.setdefault(i, {})[seq] = item
+        head = self.head.get(i)
+        return head is not None and (head[0] != "head" or len(self.parts.get(i, ())) == sum(head[2]))
+
+    def result(self, i: int):
+        """(PreparedFile, None) or (None, the error) of file i."""
+        from custinfo.ingest.prepare import join_chunks
+
+        head = self.head[i]
+        if head[0] != "head":
+            return (head[1], None) if head[0] == "file" else (None, head[1])
+        parts = [self.parts[i][seq] for seq in sorted(self.parts.get(i, {}))]
+        for kind, value in parts:
+            if kind == "error":
+                return None, value
+        done, tables = [value for _, value in parts], []
+        for n in head[2]:
+            tables.append(join_chunks(done[:n]))
+            done = done[n:]
+        return head[1].prepared(tables), None
+
+
+def _split(spark) -> Split:
+    from custinfo.ingest import prepare
+
+    return Split(SPLIT_ROWS, SLICE_MIN_ROWS, prepare.CHUNK_ROWS, spark.sparkContext.defaultParallelism)
+
+
+def _run_remote(spark, remote: list[tuple], gathered: _Gathered, progress, total: int) -> None:
+    """Read, map and normalize the files of `remote` in Spark tasks, into `gathered`."""
+    from pyspark import StorageLevel
+
+    sc, split = spark.sparkContext, _split(spark)
+    jobs = [(i, str(p), str(Path(p).absolute()), c, e, a) for i, p, c, e, a in remote]
+    parts = max(split.cores, MIN_PARTITIONS)
+    rdd = (
+        sc.parallelize(jobs, len(jobs))
+        .mapPartitions(_read_task(split))
+        .partitionBy(parts, _slot)
+        .mapPartitions(_normalize_task)
+        .persist(StorageLevel.DISK_ONLY)
+    )
+    try:
+        rdd._jrdd.count()  # every partition at once (toLocalIterator runs one job per partition)
+        done = total - len(remote)
+        for key, item in rdd.toLocalIterator():
+            if gathered.add(key, item):
+                done += 1
+                if progress:
+                    progress("read", done, total)
+    finally:
+        rdd.unpersist()
 
 
 def prepare_on_spark(spark, jobs: list[tuple], read_here, progress=None) -> list:
@@ -50,25 +185,18 @@ def prepare_on_spark(spark, jobs: list[tuple], read_here, progress=None) -> list
     The first error in job order is raised once every file has been tried.
     """
     remote = [j for j in jobs if str(j[1]) != "-"]
-    out: dict[int, tuple] = {}
-    total = len(jobs)
+    gathered = _Gathered()
     for j in jobs:
         if str(j[1]) == "-":
             try:
-                out[j[0]] = (read_here(j), None)
+                gathered.add((j[0], 0), ("file", read_here(j)))
             except CustinfoError as exc:
-                out[j[0]] = (None, exc)
+                gathered.add((j[0], 0), ("error", exc))
     if remote:
-        rdd = spark.sparkContext.parallelize(
-            [(i, str(p), str(Path(p).absolute()), c, e, a) for i, p, c, e, a in remote], len(remote)
-        )
-        for done, (i, prepared, exc) in enumerate(rdd.mapPartitions(_read_task).toLocalIterator()):
-            if progress:
-                progress("read", done, total)
-            out[i] = (prepared, exc)
+        _run_remote(spark, remote, gathered, progress, len(jobs))
     result = []
     for i, *_ in jobs:
-        prepared, exc = out[i]
+        prepared, exc = gathered.result(i)
         if exc is not None:
             raise exc
         result.append(prepared)
