@@ -53,10 +53,16 @@ def _shippable(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
+def _packed(obj) -> bytes:
+    """An item's payload, pickled once by the task that makes it: the tasks that only pass it on
+    (a small file's records go through the normalizing stage) then move bytes, not frames."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read_one(i: int, given: str, path: str, config, encoding, allowed, split: Split) -> list[tuple]:
     """A file's items, keyed (position, sequence): ("file", PreparedFile) when normalized here, else
     ("head", MappedFile without its rows, chunks per table) and one ("slice", `_chunk_job` args)
-    per chunk."""
+    per chunk; the PreparedFile, MappedFile and args pickled (`_packed`)."""
     from custinfo.ingest.prepare import _sheet_records, chunk_jobs, map_file
 
     mapped = map_file(path, config, encoding=encoding, allowed=allowed)
@@ -65,7 +71,7 @@ def _read_one(i: int, given: str, path: str, config, encoding, allowed, split: S
             [_sheet_records(sd, hm, mapped.opts, config, mapped.name) for sd, hm in mapped.tables]
         )
         prepared.path = given
-        return [((i, 0), ("file", prepared))]
+        return [((i, 0), ("file", _packed(prepared)))]
     per_table = [
         chunk_jobs(sd, hm, mapped.opts, config, mapped.name, split.workers(len(sd.frame)), split.chunk_rows)
         for sd, hm in mapped.tables
@@ -73,7 +79,9 @@ def _read_one(i: int, given: str, path: str, config, encoding, allowed, split: S
     jobs = [job for table in per_table for job in table]
     counts = [len(table) for table in per_table]
     head = dataclasses.replace(mapped, path=given, tables=[])
-    return [((i, 0), ("head", head, counts))] + [((i, k + 1), ("slice", job)) for k, job in enumerate(jobs)]
+    return [((i, 0), ("head", _packed(head), counts))] + [
+        ((i, k + 1), ("slice", _packed(job))) for k, job in enumerate(jobs)
+    ]
 
 
 def _read_task(split: Split):
@@ -105,7 +113,7 @@ def _normalize_task(items):
     for key, item in items:
         if item[0] == "slice":
             try:
-                item = ("done", _chunk_job(*item[1]))
+                item = ("done", _packed(_chunk_job(*pickle.loads(item[1]))))
             except Exception as exc:  # noqa: BLE001 - raised again on the driver, in path order
                 item = ("error", _shippable(exc))
         yield key, item
@@ -132,18 +140,20 @@ class _Gathered:
         """(PreparedFile, None) or (None, the error) of file i."""
         from custinfo.ingest.prepare import join_chunks
 
-        head = self.head[i]
-        if head[0] != "head":
-            return (head[1], None) if head[0] == "file" else (None, head[1])
+        kind, value, *_ = self.head[i]
+        if kind == "error":
+            return None, value
+        if kind != "head":  # a file normalized where it was read (pickled), or on the driver
+            return (pickle.loads(value) if kind == "file" else value), None
         parts = [self.parts[i][seq] for seq in sorted(self.parts.get(i, {}))]
-        for kind, value in parts:
-            if kind == "error":
-                return None, value
-        done, tables = [value for _, value in parts], []
-        for n in head[2]:
+        for part_kind, part in parts:
+            if part_kind == "error":
+                return None, part
+        done, tables = [pickle.loads(part) for _, part in parts], []
+        for n in self.head[i][2]:
             tables.append(join_chunks(done[:n]))
             done = done[n:]
-        return head[1].prepared(tables), None
+        return pickle.loads(value).prepared(tables), None
 
 
 def _split(spark) -> Split:
@@ -189,7 +199,7 @@ def prepare_on_spark(spark, jobs: list[tuple], read_here, progress=None) -> list
     for j in jobs:
         if str(j[1]) == "-":
             try:
-                gathered.add((j[0], 0), ("file", read_here(j)))
+                gathered.add((j[0], 0), ("here", read_here(j)))
             except CustinfoError as exc:
                 gathered.add((j[0], 0), ("error", exc))
     if remote:
