@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import Config, config_dir, load_config
+from ..memory import release_memory
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
 from ..store.tables import ARROW_TEXT, INT_COLUMNS, TABLES
@@ -79,6 +80,7 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
         config.trust = {**config.trust, **c.trust}
     policy = _security_policy()
     prepared = _prepare_all(paths, configs, channel, encoding, progress, policy)
+    release_memory()  # what reading and normalizing freed, before matching allocates its own
     if dry_run:
         return _dry_run_result(prepared, config)
     with store.transaction(command="ingest") as txn:
@@ -205,6 +207,7 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     existing = _existing_records(store, txn.base)
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path)
+    release_memory()
     # Fold sees only the customers the batch joins (and their records): the rest of membership and
     # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.
     touched = assignment.customers
@@ -216,6 +219,7 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     existing = _as_objects(existing) if len(existing) else existing.reset_index(drop=True)
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
+    release_memory()
     res.review = assignment.review.assign(batch_id=batch_id, at=now) if assignment.review is not None \
         else pd.DataFrame()
     # Only rows that differ from the stored ones are written (appended to the log tables): a touched

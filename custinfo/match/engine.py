@@ -537,7 +537,9 @@ def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) 
     return out
 
 
-def _kept(keep: np.ndarray, gam: Gammas, w: np.ndarray, c: np.ndarray) -> tuple[Gammas, np.ndarray, np.ndarray]:
+def _kept(
+    keep: np.ndarray, gam: Gammas, w: np.ndarray, c: np.ndarray
+) -> tuple[Gammas, np.ndarray, np.ndarray]:
     """The pairs where `keep` is true (no copy when that is all of them, as on a first ingest)."""
     if keep.all():
         return gam, w, c

@@ -252,7 +252,7 @@ def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     names = [
         r[0]
         for r in con.sql(
-            f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 LIMIT 20000"
+            f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 ORDER BY x LIMIT 20000"
         ).fetchall()
     ]
     if not names:

@@ -1,0 +1,38 @@
+"""Handing freed memory back to the operating system between the phases of a large ingest.
+
+CPython, NumPy and pandas allocate through glibc's malloc, which keeps freed memory in its arenas
+for reuse. After a phase that made and dropped millions of small objects (normalizing, golden
+records) that memory stays resident, and the next phase, whose buffers come from other allocators
+(DuckDB's, Arrow's), adds its own on top: the process's peak is the sum. `malloc_trim(0)` returns the
+free pages of every arena; Arrow's pool releases what it caches. Both are no-ops where unavailable.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # pragma: no cover - no glibc (e.g. musl)
+        return None
+
+
+def release_memory() -> None:
+    """Give free heap pages back to the OS (glibc) and empty Arrow's cache of freed buffers."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # noqa: BLE001 - an allocator without the call: nothing to release
+        pass
