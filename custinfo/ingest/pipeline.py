@@ -167,6 +167,7 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     txn.append("consents", _consents(new, batch_id, policy))
     txn.append("quarantine", quarantine)
     del quarantine
+    release_memory()  # the Arrow copies the writes made
     for p in todo:
         p.records = p.records.iloc[:0]
     narrow = new.drop(columns=[c for c in _NOT_FOR_MATCHING if c in new.columns])
