@@ -111,7 +111,8 @@ def _row_times(df: pd.DataFrame) -> pd.Series:
             distinct = pd.unique(values.dropna())  # a batch has one ingested_at: parsed once, not per row
             if not len(distinct):
                 continue
-            parsed = pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce", utc=True, format="mixed")
+            parsed = pd.to_datetime(pd.Series(distinct, dtype=object), errors="coerce", utc=True,
+                                    format="mixed")
             by_value = pd.Series(parsed.to_numpy(), index=pd.Index(distinct, dtype=object))
             at = at.fillna(pd.Series(by_value.reindex(values).to_numpy(), index=df.index))
     return at.fillna(now)

@@ -54,7 +54,8 @@ def same_schema(dt: DeltaTable, schema: pa.Schema) -> bool:
 
 def _plain(t: pa.DataType) -> pa.DataType:
     """Delta has one string type: Arrow's string, large_string and string_view are the same column."""
-    return pa.string() if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t) else t
+    text = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    return pa.string() if text else t
 
 
 def commit_files(uri: str, tbl: pa.Table, mode: str, configuration: dict | None) -> bool:
