@@ -137,20 +137,21 @@ class _Gathered:
         return head is not None and (head[0] != "head" or len(self.parts.get(i, ())) == sum(head[2]))
 
     def result(self, i: int):
-        """(PreparedFile, None) or (None, the error) of file i."""
+        """(PreparedFile, None) or (None, the error) of file i; its pickled items are let go."""
         from custinfo.ingest.prepare import join_chunks
 
-        kind, value, *_ = self.head[i]
+        kind, value, *counts = self.head.pop(i)
         if kind == "error":
             return None, value
         if kind != "head":  # a file normalized where it was read (pickled), or on the driver
             return (pickle.loads(value) if kind == "file" else value), None
-        parts = [self.parts[i][seq] for seq in sorted(self.parts.get(i, {}))]
+        got = self.parts.pop(i, {})
+        parts = [got[seq] for seq in sorted(got)]
         for part_kind, part in parts:
             if part_kind == "error":
                 return None, part
         done, tables = [pickle.loads(part) for _, part in parts], []
-        for n in self.head[i][2]:
+        for n in counts[0]:
             tables.append(join_chunks(done[:n]))
             done = done[n:]
         return pickle.loads(value).prepared(tables), None
