@@ -2,8 +2,6 @@
 customers are those the local engine finds, including components re-clustered by average linkage
 (a chain of weak links) and components split by raising the threshold."""
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +12,6 @@ from custinfo.match import cluster as cluster_mod
 from custinfo.match.cluster import connected_components
 
 SAMPLES = Path(__file__).parent.parent / "samples"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
-    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        pytest.skip("Spark needs a Java 17+ runtime and none is on PATH")
-    from custinfo.engines.spark.session import build_session
-
-    session = build_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 @pytest.fixture

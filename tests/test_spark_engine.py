@@ -2,8 +2,6 @@
 of records into customers, same golden records, on a fresh store and on an incremental ingest;
 and `dedupe --engine spark` must write what the local engine writes."""
 
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,19 +16,6 @@ SAMPLES = Path(__file__).parent.parent / "samples"
 FIRST = ["web_form.csv", "call_center.csv", "trade_show.xlsx"]
 LATER = ["crm.xlsx", "purchased_list.csv"]  # an incremental ingest into the store the first made
 TIMES = ["first_seen", "last_seen", "updated_at"]  # when the command ran, not what it found
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
-    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        pytest.skip("Spark needs a Java 17+ runtime and none is on PATH")
-    from custinfo.engines.spark.session import build_session
-
-    session = build_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 def _ingest_samples(store: Path, engine: str) -> None:

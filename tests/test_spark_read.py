@@ -2,8 +2,6 @@
 the command with the local engine's one-line error (naming the file and row) and exit code, the
 first bad file in the order given winning, with nothing written."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,19 +10,6 @@ from custinfo.cli.main import main
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = Path(__file__).parent.parent / "samples"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'custinfo[spark]')")
-    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        pytest.skip("Spark needs a Java 17+ runtime and none is on PATH")
-    from custinfo.engines.spark.session import build_session
-
-    session = build_session("local[2]")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
