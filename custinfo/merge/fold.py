@@ -214,7 +214,6 @@ def _with_customer(records: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame
     cust = records["record_id"].map(pd.Series(members["customer_id"].to_numpy(), index=members["record_id"]))
     keep = cust.notna().to_numpy()
     out = records.reset_index(drop=True) if keep.all() else records[keep].reset_index(drop=True)
-    out = out.copy(deep=False)
     out["customer_id"] = cust.to_numpy()[keep]
     return out
 
