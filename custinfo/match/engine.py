@@ -439,7 +439,6 @@ class Matcher:
         pos = np.full(n, -1, dtype=np.int64)
         pos[t] = np.arange(len(t))
         gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
-        _drop_tables_but(con, "recs_feat")  # clustering rescores pairs from the features only
         return plan, t, met[t], gam, w, c, model, prior
 
     def _score_hood(
@@ -536,14 +535,6 @@ def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) 
     out = con.sql(q).fetchnumpy()["i"].astype(np.int64)
     con.unregister("touch_idx")
     return out
-
-
-def _drop_tables_but(con: duckdb.DuckDBPyConnection, keep: str) -> None:
-    """Drop every table but `keep`: block keys, pairs, per-record keys and statistics of a million
-    records held several hundred MB of DuckDB's memory through clustering, the peak of a first ingest."""
-    names = con.sql("SELECT table_name FROM duckdb_tables() WHERE table_name <> ?", params=[keep]).fetchall()
-    for (name,) in names:
-        con.execute(f'DROP TABLE "{name}"')
 
 
 def _kept(
