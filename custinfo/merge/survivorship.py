@@ -104,8 +104,10 @@ def _multi(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd
     # split and explode in Arrow: a python split per row was most of this function's time
     parts = pc.split_pattern(pa.array(sub[field].to_numpy(dtype=object), type=pa.string()), ",")
     values = pc.list_flatten(parts)
+    # assign, not ex[field] = ...: setting a column of the row selection warned (SettingWithCopyWarning
+    # on stderr under pandas 2, in the middle of an ingest's output)
     ex = sub.drop(columns=[field]).iloc[pc.list_parent_indices(parts).to_numpy()]
-    ex[field] = values.to_numpy(zero_copy_only=False)
+    ex = ex.assign(**{field: values.to_numpy(zero_copy_only=False)})
     ex = ex[(ex[field] != "").to_numpy()]
     ranked = _ranked(ex, field, rules).drop_duplicates(["customer_id", field])
     return _join_runs(ranked["_ocustomer_id"], ranked[field]), \
