@@ -67,6 +67,12 @@ class Matcher:
         self.threads = threads
         self.memory_limit = memory_limit
 
+    def input_columns(self) -> list[str]:
+        """The columns of a frame of records that matching reads (with `customer_id` for stored ones):
+        a caller holding many records need not load the others."""
+        s = self.settings
+        return ["record_id", "source_file", *needed_columns(s.columns | tf_columns(s))[0]]
+
     # -- plumbing -------------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")

@@ -34,6 +34,13 @@ def load_model(store_path):
     return MatchModel.load(p) if p.exists() else None
 
 
+def matching_columns() -> list[str]:
+    """The columns of a stored record `assign` reads (besides its customer_id)."""
+    from ..match import Matcher, load_settings
+
+    return Matcher(load_settings()).input_columns()
+
+
 def assign(
     new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config, store_path=None
 ) -> Assignment:

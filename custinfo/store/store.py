@@ -84,13 +84,17 @@ def _string_array(values: pd.Series) -> pa.Array:
 
 def object_frame(tbl: pa.Table) -> pd.DataFrame:
     """Arrow -> pandas with python objects (str/None) for text and Int64 for the integer columns."""
-    df = tbl.to_pandas()
-    for c in df.columns:
-        if c in INT_COLUMNS:
-            df[c] = df[c].astype("Int64")
+    data = {}
+    for c, col in zip(tbl.column_names, tbl.columns, strict=True):
+        if c not in INT_COLUMNS and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            # python strings and None straight from Arrow: pandas' astype(object).where(notna) took
+            # as long again (and pandas 3 would make its own text dtype of the strings)
+            data[c] = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
         else:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-    return df
+            values = col.to_pandas()
+            data[c] = (values.astype("Int64") if c in INT_COLUMNS
+                       else values.astype(object).where(values.notna(), None))
+    return pd.DataFrame(data, columns=tbl.column_names)
 
 
 def current_mask(tbl: pa.Table, key: str) -> pa.Array | None:
