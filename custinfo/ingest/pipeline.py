@@ -150,7 +150,9 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     batch_no = txn.next_id("batch")
     batch_id = f"B{batch_no:06d}"
     new = pd.concat([p.records for p in todo], ignore_index=True)  # Arrow-backed: chunks shared, not copied
-    new.insert(0, "record_id", [f"R{batch_no:06d}-{i:07d}" for i in range(1, len(new) + 1)])
+    from .ids import record_ids
+
+    new.insert(0, "record_id", record_ids(batch_no, len(new)))
     new["batch_id"], new["ingested_at"] = batch_id, now
     new["file_sha256"] = [p.sha256 for p in todo for _ in range(len(p.records))]
     new, forgotten = _drop_forgotten(store, new)
