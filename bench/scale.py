@@ -155,6 +155,9 @@ def work(folder: str, which: str, store: str, profile: str | None) -> dict:
     from custinfo.merge import assign as assign_mod
     from custinfo.store import store as store_mod
 
+    from custinfo.memory import map_large_allocations
+
+    map_large_allocations()  # as the command line does
     timer = PhaseTimer()
     timer.wrap(prepare, "read_file", "read")
     timer.wrap(prepare, "to_source_frame", "map")

@@ -36,3 +36,20 @@ def release_memory() -> None:
         pa.default_memory_pool().release_unused()
     except Exception:  # noqa: BLE001 - an allocator without the call: nothing to release
         pass
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
+MMAP_THRESHOLD = 1 << 20
+
+
+def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Serve allocations of `threshold` bytes or more from mappings of their own, unmapped when freed.
+
+    glibc raises its mmap threshold each time a mapped block is freed (up to 32 MB), so the large,
+    short-lived buffers of a pandas/numpy phase end up on the heap, where a long-lived object
+    allocated after them keeps the pages resident (malloc_trim cannot return them). A fixed threshold
+    turns that dynamic behaviour off for the whole process, so the command line sets it, not the
+    library. Returns whether it was set (False where glibc is not there).
+    """
+    libc = _libc()
+    return bool(libc is not None and hasattr(libc, "mallopt") and libc.mallopt(_M_MMAP_THRESHOLD, int(threshold)))

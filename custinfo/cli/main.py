@@ -94,7 +94,10 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map errors to one line and an exit code (0 ok, 1 data, 2 usage/input, 3 store)."""
     args = lift_global_options(list(sys.argv[1:] if argv is None else argv))
+    from ..memory import map_large_allocations
     from . import commands  # noqa: F401  (registers the commands)
+
+    map_large_allocations()  # large buffers unmapped when freed: the heap of a big ingest stays small
 
     try:
         app(args=args, prog_name="custinfo", standalone_mode=False)
