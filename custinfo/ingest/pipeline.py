@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..config import Config, config_dir, load_config
 from ..memory import release_memory
 from ..merge.fold import fold
 from ..store.store import Store, utcnow
-from ..store.tables import ARROW_TEXT, INT_COLUMNS, TABLES
+from ..store.tables import TABLES
+from .existing import stored_records, touched_records
 from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
@@ -205,9 +204,9 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
 
 def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: str, batch_id: str):
     """Match the new records against the store and fold them into customers."""
-    from ..merge.assign import assign  # the matching engine, imported late: it is heavy
+    from ..merge.assign import assign, matching_columns  # the matching engine, imported late: it is heavy
 
-    existing = _existing_records(store, txn.base)
+    existing = _existing_records(store, txn.base, matching_columns())
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path)
     release_memory()
@@ -216,10 +215,8 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     touched = assignment.customers
     membership = txn.rows("membership", "customer_id", touched)
     customers = txn.rows("customers", "customer_id", touched)
-    existing = existing[existing["customer_id"].isin(touched)]
-    # An empty object-typed frame would turn every Arrow-backed column of `new` into python objects
-    # when fold concatenates the two (1.5 GB for a first ingest of a million records).
-    existing = _as_objects(existing) if len(existing) else existing.reset_index(drop=True)
+    # every column fold reads, of the touched customers' records only (matching read a few of all)
+    existing = touched_records(store, txn.base, existing, touched, _stored_columns())
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
     release_memory()
@@ -272,29 +269,11 @@ def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
 _NOT_FOR_MATCHING = {"raw", "extra", "issues", "notes", "file_sha256", "batch_id", "source_sheet"}
 
 
-def _existing_records(store: Store, manifest: dict) -> pd.DataFrame:
-    """The stored records with their customer_id, in the columns matching and folding need.
-
-    Text stays in Arrow-backed columns (a million records as python strings took GBs and seconds);
-    the record order is the table's, as the matcher saw it before.
-    """
-    cols = [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
-    recs = store.arrow("records", manifest=manifest, columns=cols)
-    members = store.arrow("membership", manifest=manifest, sort=False)
-    pos = pc.index_in(recs["record_id"], value_set=members["record_id"])
-    recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
-    # pandas 3's default text dtype, asked for by name: pandas 2 would make a python object of every
-    # string (~2 GB and seconds for a million records of 35 columns)
-    df = recs.to_pandas(types_mapper={pa.string(): ARROW_TEXT, pa.large_string(): ARROW_TEXT}.get)
-    for c in INT_COLUMNS.intersection(df.columns):
-        df[c] = df[c].astype("Int64")
-    return df
+def _stored_columns() -> list[str]:
+    return [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
 
 
-def _as_objects(df: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as python objects (None for missing), the form fold and survivorship expect."""
-    out = df.copy()
-    for c in out.columns:
-        if c not in INT_COLUMNS:
-            out[c] = out[c].astype(object).where(out[c].notna(), None)
-    return out.reset_index(drop=True)
+def _existing_records(store: Store, manifest: dict, columns: list[str] | None = None) -> pd.DataFrame:
+    """The stored records with their customer_id, in `columns` (default: all that folding reads), as
+    Arrow-backed text in the table's order, as the matcher saw it before (see existing.py)."""
+    return stored_records(store, manifest, columns or _stored_columns())
