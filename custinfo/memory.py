@@ -52,4 +52,6 @@ def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
     library. Returns whether it was set (False where glibc is not there).
     """
     libc = _libc()
-    return bool(libc is not None and hasattr(libc, "mallopt") and libc.mallopt(_M_MMAP_THRESHOLD, int(threshold)))
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, int(threshold)))

@@ -12,7 +12,8 @@ from ..store.tables import ARROW_TEXT
 def record_ids(batch_no: int, n: int) -> pd.Series:
     """The ids of a batch's `n` records as Arrow-backed text, made in Arrow: a million python strings
     (~70 MB) stayed alive beside the batch through matching and folding."""
-    num = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string()), width=7, padding="0")
+    rows = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
+    num = pc.utf8_lpad(rows, width=7, padding="0")
     ids = pc.binary_join_element_wise(f"R{batch_no:06d}-", num, "")
     return pa.table({"record_id": ids}).to_pandas(
         types_mapper={pa.string(): ARROW_TEXT, pa.large_string(): ARROW_TEXT}.get)["record_id"]

@@ -253,8 +253,8 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
         stats_source="recs_keys",
     )
     con.execute("DROP TABLE IF EXISTS src_part")
-    # the registered input records (an Arrow copy of their text columns, ~250 MB at a million records)
-    # are not read after this: unregistered, they are freed before comparing and clustering
+    # the registered input records (Arrow copies of their text columns' offsets, ~65 MB at a million
+    # records in the traces) are not read after this: unregistered, freed before comparing and clustering
     con.unregister("src")
     con.execute("ALTER TABLE recs RENAME TO recs_feat")
     con.execute("CREATE VIEW recs AS SELECT * FROM recs_feat")

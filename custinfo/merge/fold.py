@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..memory import release_memory
-from ..store.tables import ARROW_TEXT, GOLDEN_FIELDS, INT_COLUMNS
+from ..store.tables import GOLDEN_FIELDS, INT_COLUMNS
 from .survivorship import golden_records
 
 SPLIT_REASON = "split by new evidence"
@@ -257,7 +257,8 @@ GOLDEN_TEXT = pd.ArrowDtype(pa.string())
 
 def _compact(df: pd.DataFrame) -> pd.DataFrame:
     """Object columns as Arrow text (missing = NA), integer columns as Int64."""
-    return df.astype({c: "Int64" if c in INT_COLUMNS else GOLDEN_TEXT for c in df.columns if df[c].dtype == object})
+    return df.astype({c: "Int64" if c in INT_COLUMNS else GOLDEN_TEXT
+                      for c in df.columns if df[c].dtype == object})
 
 
 def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, now: str) -> pd.DataFrame:
