@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import StoreError
-from ..store.store import Store, object_frame
+from ..store.store import Store, object_frame, text_frame
 from ..store.tables import ARROW_TEXT, INT_COLUMNS, TABLES
 
 
@@ -25,12 +25,7 @@ def stored_records(store: Store, manifest: dict, columns: list[str]) -> pd.DataF
     members = store.arrow("membership", manifest=manifest, sort=False)
     pos = pc.index_in(recs["record_id"], value_set=members["record_id"])
     recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
-    # pandas 3's default text dtype, asked for by name: pandas 2 would make a python object of every
-    # string (~2 GB and seconds for a million records of 35 columns)
-    df = recs.to_pandas(types_mapper={pa.string(): ARROW_TEXT, pa.large_string(): ARROW_TEXT}.get)
-    for c in INT_COLUMNS.intersection(df.columns):
-        df[c] = df[c].astype("Int64")
-    return df
+    return text_frame(recs)
 
 
 def touched_records(store: Store, manifest: dict, matched: pd.DataFrame, customers: set,

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store.tables import ARROW_TEXT
+from ..store.store import text_frame
 
 
 def record_ids(batch_no: int, n: int) -> pd.Series:
@@ -15,5 +15,4 @@ def record_ids(batch_no: int, n: int) -> pd.Series:
     rows = pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string())
     num = pc.utf8_lpad(rows, width=7, padding="0")
     ids = pc.binary_join_element_wise(f"R{batch_no:06d}-", num, "")
-    return pa.table({"record_id": ids}).to_pandas(
-        types_mapper={pa.string(): ARROW_TEXT, pa.large_string(): ARROW_TEXT}.get)["record_id"]
+    return text_frame(pa.table({"record_id": ids}))["record_id"]
