@@ -10,8 +10,9 @@ $CUSTINFO_BENCH_CACHE (default /tmp/custinfo-bench-cache).
 Each run is a fresh interpreter: `custinfo.ingest.pipeline.ingest` of all channel files into a fresh
 store, then a second process ingests the 10k files into that store. Peak RSS = ru_maxrss (the largest
 single process); peak tree = the largest sum of the PSS of the process and its normalizing workers,
-sampled every 0.2 s (the job's footprint: the memory goal is about this one). Time per phase comes from wrapping the pipeline's steps (read, map, normalize, load existing
-records and the touched customers' rows, match, fold, write); F1 is pairwise over the final membership, counted per cluster.
+sampled every 0.2 s (the job's footprint). Time per phase comes from wrapping the pipeline's steps
+(read, map, normalize, load existing records and the touched customers' rows, match, fold, write);
+F1 is pairwise over the final membership, counted per cluster.
 
     .venv/bin/python bench/scale.py --sizes 100k,1M            # prints, appends to bench/RESULTS.md
     .venv/bin/python bench/scale.py --sizes 100k --profile /tmp/prof  # also a cProfile of each run
@@ -152,10 +153,9 @@ class PhaseTimer:
 
 def work(folder: str, which: str, store: str, profile: str | None) -> dict:
     from custinfo.ingest import pipeline, prepare
+    from custinfo.memory import map_large_allocations
     from custinfo.merge import assign as assign_mod
     from custinfo.store import store as store_mod
-
-    from custinfo.memory import map_large_allocations
 
     map_large_allocations()  # as the command line does
     timer = PhaseTimer()
