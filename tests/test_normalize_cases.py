@@ -119,3 +119,19 @@ def test_normalize_case(field: str, text: str, expected: str, option: str) -> No
 def test_options_reject_unknown_date_order() -> None:
     with pytest.raises(ValueError, match="date_order"):
         NormalizeOptions(date_order="DYM")
+
+
+def test_char_pinyin_is_pypinyins_reading_of_every_chinese_character() -> None:
+    # names.py reads pypinyin's table instead of importing pypinyin (whose phrase dictionary costs
+    # ~0.25 s of every process start); the readings must stay those pypinyin gives.
+    from pypinyin import lazy_pinyin
+
+    from custinfo.normalize import names
+    from custinfo.normalize.text import is_cjk_char
+
+    chars = [chr(cp) for cp in range(0x3400, 0xFB00) if is_cjk_char(chr(cp))]
+    assert len(chars) > 27_000
+    got = [names._char_pinyin(ch) for ch in chars]
+    expected = [lazy_pinyin(ch)[0] for ch in chars]
+    assert [(c, g) for c, g, e in zip(chars, got, expected, strict=True) if g != e] == []
+    assert names._char_pinyin("吕") == "lv" and names._char_pinyin("a") == ""

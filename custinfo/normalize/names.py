@@ -10,11 +10,14 @@
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .text import clean_text, drop_cjk_spaces, has_cjk, is_cjk_char, match_key, t2s, t2s_many
 
@@ -183,13 +186,39 @@ def _plain_pinyin(name: str) -> str:
 
 
 def _char_pinyin(ch: str) -> str:
-    """Toneless reading of one Chinese character ('' for anything else), cached in ``_PINYIN``."""
+    """Toneless reading of one Chinese character ('' for anything else), cached in ``_PINYIN``.
+
+    What ``pypinyin.lazy_pinyin(ch)[0]`` gives (its first reading, the character itself when it has
+    none; tests/test_normalize_cases.py checks every character), from pypinyin's table alone."""
     if not is_cjk_char(ch):
         return ""
-    from pypinyin import lazy_pinyin
-
-    _PINYIN[ch] = syllable = lazy_pinyin(ch)[0]
+    readings = _READINGS.get(ord(ch))
+    _PINYIN[ch] = syllable = _toneless(readings.split(",")[0]) if readings else ch
     return syllable
+
+
+def _toneless(reading: str) -> str:
+    """``lǚ`` -> ``lv``, ``zhōng`` -> ``zhong``: pypinyin's Style.NORMAL of one reading."""
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _pinyin_readings() -> dict[int, str]:
+    """pypinyin's table of readings (code point -> ``zhōng,zhòng``), read from its JSON file.
+
+    Importing pypinyin loads its phrase dictionary too (~0.25 s of every process start that
+    normalizes), which readings of single characters do not need."""
+    spec = importlib.util.find_spec("pypinyin")
+    folder = spec.submodule_search_locations if spec else None
+    path = Path(next(iter(folder))) / "pinyin_dict.json" if folder else None
+    if path is None or not path.is_file():  # a pypinyin that keeps its table elsewhere
+        from pypinyin import pinyin_dict
+
+        return dict(pinyin_dict.pinyin_dict)
+    return {int(k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+_READINGS = _pinyin_readings()
 
 
 def _latin_syllables(name: str) -> list[str]:
@@ -243,16 +272,14 @@ def _segment(word: str, first: bool = True) -> tuple[tuple[str, ...], int] | Non
 
 
 def _syllables() -> frozenset[str]:
-    from pypinyin import pinyin_dict
-
     rare = {"hm", "hng", "m", "n", "ng", "biang", "fiao", "den", "din", "cei", "tei", "kei", "zhei",
             "lo", "yo", "nou", "len", "nun", "nia", "dia", "bong", "wong", "chua", "rua", "pou", "me"}
     out = set()
-    for readings in pinyin_dict.pinyin_dict.values():
-        for r in readings.split(","):
-            plain = "".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
-            if plain.isascii() and plain.isalpha():
-                out.add(plain)
+    # ~1,500 distinct readings among the ~60k of the table: each is folded once
+    for r in set(",".join(_READINGS.values()).split(",")):
+        plain = "".join(c for c in unicodedata.normalize("NFD", r) if not unicodedata.combining(c))
+        if plain.isascii() and plain.isalpha():
+            out.add(plain)
     out |= {"lv", "nv", "lve", "nve", "lyu", "nyu"}
     return frozenset(out - rare)
 
