@@ -135,3 +135,21 @@ def test_char_pinyin_is_pypinyins_reading_of_every_chinese_character() -> None:
     expected = [lazy_pinyin(ch)[0] for ch in chars]
     assert [(c, g) for c, g, e in zip(chars, got, expected, strict=True) if g != e] == []
     assert names._char_pinyin("吕") == "lv" and names._char_pinyin("a") == ""
+
+
+def test_cpca_imported_without_pkg_resources_has_the_same_table() -> None:
+    # addresses.import_cpca lets cpca read its table through a stand-in for pkg_resources (whose
+    # import costs ~0.1 s): the table must be the one a plain `import cpca` reads.
+    import subprocess
+    import sys
+
+    dump = ("import json, sys; {imp}; print('pkg_resources' in sys.modules); "
+            "print(json.dumps(sorted((k, v.name, v.adcode, v.longitude, v.latitude, v.rank) "
+            "for k, v in cpca.ad_2_addr_dict.items())))")
+    plain = subprocess.run([sys.executable, "-c", dump.format(imp="import cpca")],
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    ours = subprocess.run([sys.executable, "-c", dump.format(
+        imp="from custinfo.normalize.addresses import import_cpca; cpca = import_cpca()")],
+        capture_output=True, text=True, check=True).stdout.split("\n")
+    assert ours[0] == "False"  # the stand-in is gone and the real one was never loaded
+    assert len(ours[1]) > 100_000 and ours[1] == plain[1]
