@@ -233,7 +233,9 @@ def build_records(
         f"CREATE OR REPLACE TEMP TABLE recs AS SELECT recs0.idx, recs0.is_new, recs0.grp{sel} "
         f"FROM recs0 {' '.join(joins)}"
     )
-    con.execute("DROP TABLE recs0")
+    # the statistics tables are read by this join alone: dropped with recs0 so they hold no memory
+    for t in ["recs0", "sh_phones", "sh_emails", "sh_addr", *(f"tf_{c}" for c in tf_columns)]:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 _KEY_PUNCT = re.compile(r"[\s\W_]+")  # what normalize's match_key (address_key) removes

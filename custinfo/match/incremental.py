@@ -177,6 +177,21 @@ def pairs_touching(
     return plan
 
 
+def release_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop `recs_keys` (every record's keys, the largest table) once the blocks are keyed: pairing
+    more seeds then reads only the block tables. An engine that blocks by itself (Spark) keys
+    `recs_keys` again on every call, so there it stays."""
+    if _has_table(con, "bkc_done"):
+        drop_tables(con, "recs_keys")
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Tables no step reads any more: dropped at once, so that DuckDB's memory limit is spent on what
+    is still to come (a 10k ingest into a million records spilled ~240 MB to disk holding them)."""
+    for t in names:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
     return bool(con.execute(q, [name]).fetchone()[0])
