@@ -191,7 +191,12 @@ def test_email_fast_path_agrees_with_normalize_email(values) -> None:
 
 
 @BATCH
-@given(st.lists(st.one_of(DATEISH, st.dates().map(str), st.datetimes().map(str)), min_size=1, max_size=20))
+@given(st.lists(st.one_of(DATEISH, st.dates().map(str), st.datetimes().map(str),
+                          st.dates().map(lambda d: f"{d.year}年{d.month}月{d.day}日"),
+                          st.dates().map(lambda d: f"{d.year}/{d.month}/{d.day}"),
+                          st.dates().map(lambda d: d.strftime("%Y%m%d"))), min_size=1, max_size=20))
+@example(["1983/9/9", "1990.1.2", "1990-1/2", "1990年1月2日", "19900102", "2023-2-30", "19901302",
+          "1899/12/31", "1990年01月02日"])
 def test_date_fast_paths_agree_with_normalize_date(values) -> None:
     for text, got in zip(values, fast.iso_dates(values), strict=True):
         if got is not None:

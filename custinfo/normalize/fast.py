@@ -89,9 +89,29 @@ def plain_cjk_names(values: Sequence[object]) -> np.ndarray:
             & ~_mask(pc.match_substring_regex(arr, _HONORIFIC_END_RE)))
 
 
+# Dates written year first, as exports write most of them (1990-01-02, 1990/1/2, 1990.1.2,
+# 1990年1月2日, 19900102): the per-value parser reads each as that year, month and day.
+_YEAR_FIRST_SHAPES = tuple(
+    "^(?P<y>\\d{4})" + rest + "$" for rest in (r"[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})",
+                                             r"年(?P<m>\d{1,2})月(?P<d>\d{1,2})日", r"(?P<m>\d{2})(?P<d>\d{2})"))
+
+
+def _year_first(arr: pa.Array) -> pa.Array:
+    """``YYYY-MM-DD`` text of the values in one of _YEAR_FIRST_SHAPES (not checked yet), else null."""
+    out = pa.nulls(len(arr), pa.large_string())
+    for shape in _YEAR_FIRST_SHAPES:
+        parts = pc.extract_regex(arr, shape)
+        y, m, d = (pc.struct_field(parts, [i]) for i in range(3))
+        dash = pa.scalar("-", pa.large_string())
+        text = pc.binary_join_element_wise(y, pc.utf8_lpad(m, 2, "0"), pc.utf8_lpad(d, 2, "0"), dash)
+        out = pc.coalesce(out, text)
+    return out
+
+
 def iso_dates(values: Sequence[object], latest: dt.date | None = None) -> np.ndarray:
-    """``YYYY-MM-DD`` or ``YYYY/MM/DD`` -> ISO date if real and from 1900 to ``latest`` (today)."""
-    arr = pc.replace_substring_regex(as_arrow(values), r"^(\d{4})/(\d{2})/(\d{2})$", r"\1-\2-\3")
+    """A date written year first (_YEAR_FIRST_SHAPES) -> ISO date if real and from 1900 to ``latest``
+    (today)."""
+    arr = _year_first(as_arrow(values))
     shape = _mask(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}$"))
     ok = shape & _real(arr, "%Y-%m-%d", latest or dt.date.today())
     return np.where(ok, _np(arr), None).astype(object)
