@@ -91,9 +91,9 @@ def plain_cjk_names(values: Sequence[object]) -> np.ndarray:
 
 # Dates written year first, as exports write most of them (1990-01-02, 1990/1/2, 1990.1.2,
 # 1990年1月2日, 19900102): the per-value parser reads each as that year, month and day.
-_YEAR_FIRST_SHAPES = tuple(
-    "^(?P<y>\\d{4})" + rest + "$" for rest in (r"[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})",
-                                             r"年(?P<m>\d{1,2})月(?P<d>\d{1,2})日", r"(?P<m>\d{2})(?P<d>\d{2})"))
+_YEAR_FIRST_SHAPES = tuple("^(?P<y>\\d{4})" + rest + "$" for rest in (
+    r"[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})", r"年(?P<m>\d{1,2})月(?P<d>\d{1,2})日",
+    r"(?P<m>\d{2})(?P<d>\d{2})"))
 
 
 def _year_first(arr: pa.Array) -> pa.Array:
