@@ -233,3 +233,20 @@ def test_frame_agrees_with_single_value_normalizers(values) -> None:
     for value, phones, emails in zip(values, out["phones"], out["emails"], strict=True):
         assert phones == (",".join(normalize_phone(value).phones) or None)
         assert emails == (",".join(normalize_email(value).emails) or None)
+
+
+def test_parsed_address_heads_remembered_across_calls_give_what_one_call_gives(monkeypatch) -> None:
+    # parse_addresses remembers the place of each head (the text before the first digit) across
+    # calls: split into calls in any order, with the memory empty or full, the places are the same.
+    from custinfo.normalize import addresses as addr
+
+    texts = ["北京市朝阳区建国路1号", "朝阳区建国路2号", "深圳南山科技园路3号", "中山路5号",
+             "廣東省深圳市福田區北京路123號", "上海徐汇虹漕路461号58号楼", "泉州市洛江区万安塘西工业区",
+             "朝阳区建国路7号", "深圳南山科技园路9号"]
+    monkeypatch.setattr(addr, "_HEADS", {})
+    monkeypatch.setattr(addr, "_HEADS_MAX", 0)  # nothing remembered: the plain one-call result
+    whole = addr.parse_addresses(texts)
+    monkeypatch.setattr(addr, "_HEADS_MAX", 1 << 17)
+    for split in (texts[::-1], texts[:3], texts[3:], texts):
+        assert addr.parse_addresses(split) == {t: whole[t] for t in split}
+    assert len(addr._HEADS) >= 5
