@@ -14,6 +14,7 @@ from ..merge.fold import fold
 from ..store.store import Store, utcnow
 from ..store.tables import TABLES
 from .existing import stored_records, touched_records
+from .prefetch import StoredRecords
 from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
 Progress = Callable[[str, int, int], None]
@@ -78,6 +79,7 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
     for c in configs.values():  # one trust table for a batch that mixes channels
         config.trust = {**config.trust, **c.trust}
     policy = _security_policy()
+    ahead = None if dry_run else StoredRecords(store, _read_for_matching)  # overlaps preparing the files
     prepared = _prepare_all(paths, configs, channel, encoding, progress, policy)
     release_memory()  # what reading and normalizing freed, before matching allocates its own
     if dry_run:
@@ -93,7 +95,7 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
                 seen.add(p.sha256)
         if not todo:
             return IngestResult(None, config.channel, outcomes, store_version=txn.base["version"])
-        result = _commit(store, txn, todo, config, progress, policy)
+        result = _commit(store, txn, todo, config, progress, policy, ahead)
         result.files = outcomes + result.files
         return result
 
@@ -144,7 +146,8 @@ def _dry_run_result(prepared: list[PreparedFile], config: Config) -> IngestResul
                         sum(f.quarantined for f in files), dry_run=True)
 
 
-def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progress, policy) -> IngestResult:
+def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progress, policy,
+            ahead: StoredRecords | None = None) -> IngestResult:
     now = utcnow()
     batch_no = txn.next_id("batch")
     batch_id = f"B{batch_no:06d}"
@@ -175,7 +178,7 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
     del new
     if progress:
         progress("match", 0, 1)
-    res = _match_and_fold(store, txn, narrow, config, now, batch_id) if len(narrow) else None
+    res = _match_and_fold(store, txn, narrow, config, now, batch_id, ahead) if len(narrow) else None
     del narrow
     batches = pd.DataFrame([{"batch_id": batch_id, "file": o.file, "file_sha256": o.sha256,
                              "channel": o.channel, "sheets": ",".join(s for s in o.sheets if s),
@@ -202,11 +205,12 @@ def _commit(store: Store, txn, todo: list[PreparedFile], config: Config, progres
                         store_version=manifest["version"])
 
 
-def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: str, batch_id: str):
+def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: str, batch_id: str,
+                    ahead: StoredRecords | None = None):
     """Match the new records against the store and fold them into customers."""
-    from ..merge.assign import assign, matching_columns  # the matching engine, imported late: it is heavy
+    from ..merge.assign import assign
 
-    existing = _existing_records(store, txn.base, matching_columns())
+    existing = _existing_records(store, txn.base, ahead=ahead)
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path)
     release_memory()
@@ -273,7 +277,15 @@ def _stored_columns() -> list[str]:
     return [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
 
 
-def _existing_records(store: Store, manifest: dict, columns: list[str] | None = None) -> pd.DataFrame:
-    """The stored records with their customer_id, in `columns` (default: all that folding reads), as
-    Arrow-backed text in the table's order, as the matcher saw it before (see existing.py)."""
-    return stored_records(store, manifest, columns or _stored_columns())
+def _existing_records(store: Store, manifest: dict, ahead: StoredRecords | None = None) -> pd.DataFrame:
+    """The stored records with their customer_id, in the columns matching reads, as Arrow-backed text
+    in the table's order (see existing.py): those read ahead while the files were prepared when they
+    are of `manifest`, else read now."""
+    got = ahead.result(manifest) if ahead is not None else None
+    return got if got is not None else _read_for_matching(store, manifest)
+
+
+def _read_for_matching(store: Store, manifest: dict) -> pd.DataFrame:
+    from ..merge.assign import matching_columns  # the matching engine, imported late: it is heavy
+
+    return stored_records(store, manifest, matching_columns())
