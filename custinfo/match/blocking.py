@@ -162,7 +162,8 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
     blocking all records at once makes it (`k`: a number per block), blocks of one record left out;
     `n` is its size; `rn` orders a block too big
     for all its pairs (the sorted neighbourhood). `pairs_within` then pairs any seed set with a join on
-    these keys instead of keying every record again."""
+    these keys instead of keying every record again. All four columns are 32-bit (the tables of a
+    million records hold ~2.5M rows, kept while DuckDB works near its memory limit)."""
     cols = {r[0] for r in con.execute("DESCRIBE recs").fetchall()}
     sort_col = "name_letters" if "name_letters" in cols else ("name_key" if "name_key" in cols else "")
     order = f'recs."{sort_col}", ' if sort_col else ""
@@ -184,12 +185,14 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
             WITH s AS (SELECT k, count(*) AS n, (SELECT count(*) FROM bks) + row_number() OVER () AS b
                        FROM bkr GROUP BY k HAVING count(*) > 1),
                  b AS (SELECT bkr.idx, s.b, s.n FROM bkr JOIN s USING (k))
-            SELECT bk.idx, bks.b AS k, bks.n, CAST(NULL AS BIGINT) AS rn
+            SELECT bk.idx, CAST(bks.b AS INTEGER) AS k, CAST(bks.n AS INTEGER) AS n, CAST(NULL AS INTEGER) AS rn
             FROM bk JOIN bks USING (k) WHERE bks.n <= {cap}
             UNION ALL
-            SELECT idx, b AS k, n, CAST(NULL AS BIGINT) AS rn FROM b WHERE n <= {cap}
+            SELECT idx, CAST(b AS INTEGER) AS k, CAST(n AS INTEGER), CAST(NULL AS INTEGER) AS rn
+            FROM b WHERE n <= {cap}
             UNION ALL
-            SELECT b.idx, b.b AS k, b.n, row_number() OVER (PARTITION BY b.b ORDER BY {order}b.idx)
+            SELECT b.idx, CAST(b.b AS INTEGER), CAST(b.n AS INTEGER),
+                   CAST(row_number() OVER (PARTITION BY b.b ORDER BY {order}b.idx) AS INTEGER)
             FROM b JOIN recs ON recs.idx = b.idx WHERE b.n > {cap}""")
     for t in ("bk", "bks", "bkr"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

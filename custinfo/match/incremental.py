@@ -166,6 +166,7 @@ def pairs_touching(
             con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
             blocking.block_keys(con, s, s.window)
             con.execute("DROP VIEW recs")
+            _keep_only(con, "recs_keys", STATS_COLUMNS)  # the rest was read by blocking alone
         plan = blocking.pairs_within(con, s, "seed_idx")
         con.execute(f"ALTER TABLE pairs RENAME TO {name}")
         return plan
@@ -175,6 +176,16 @@ def pairs_touching(
     con.execute("DROP VIEW recs")
     con.execute(f"ALTER TABLE pairs RENAME TO {name}")
     return plan
+
+
+# what the statistics of shared values (features._shared_tables) read from `recs_keys`
+STATS_COLUMNS = ("idx", "name_letters", "phones_list", "emails_list", "address_key")
+
+
+def _keep_only(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
+    """Drop the other columns of `table` (what they held is freed: DuckDB then spills less)."""
+    for c in [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in columns]:
+        con.execute(f'ALTER TABLE {table} DROP COLUMN "{c}"')
 
 
 def release_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -253,9 +264,12 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
     s = settings
     every = len(keep) == con.sql("SELECT count(*) FROM src").fetchall()[0][0]  # keep: distinct indexes
     if not every:  # a first ingest keeps every record: features are built from src, not from a copy
-        con.register("keep_idx", pa.table({"idx": np.asarray(keep, dtype=np.int32)}))
-        con.execute("CREATE TEMP TABLE src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
-        con.unregister("keep_idx")
+        # a view, not a copy of ~300k records' inputs: build_records materializes what it reads once
+        # (the copy held ~100 MB while DuckDB was spilling at its limit)
+        con.register("keep_arrow", pa.table({"idx": np.asarray(keep, dtype=np.int32)}))
+        con.execute("CREATE OR REPLACE TEMP TABLE keep_idx AS SELECT idx FROM keep_arrow")
+        con.unregister("keep_arrow")
+        con.execute("CREATE TEMP VIEW src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
     con.execute("DROP VIEW IF EXISTS recs")
     build_records(
         con,
@@ -267,7 +281,8 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
         tf_source="src",
         stats_source="recs_keys",
     )
-    con.execute("DROP TABLE IF EXISTS src_part")
+    con.execute("DROP VIEW IF EXISTS src_part")
+    drop_tables(con, "keep_idx")
     # the registered input records (Arrow copies of their text columns' offsets, ~65 MB at a million
     # records in the traces) are not read after this: unregistered, freed before comparing and clustering
     con.unregister("src")
