@@ -146,3 +146,16 @@ def test_scan_frame_million_rows_is_fast():
     found = scan_frame(df, ["notes"])
     assert found["row"].tolist() == [777_777]
     assert time.perf_counter() - t0 < 15  # one vectorized pass; typically ~1 s
+
+
+def test_ascii_table_maps_every_unicode_decimal_digit() -> None:
+    # built with one regex scan instead of asking unicodedata about every code point: the same table
+    import unicodedata
+
+    from custinfo.security import sensitivity
+
+    expected = {cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x30000)
+                if unicodedata.category(chr(cp)) == "Nd"}
+    expected.update({ord("Ｘ"): "X", ord("ｘ"): "x", ord("－"): "-", ord("\u3000"): " "})
+    assert sensitivity._ascii_table() == expected
+    assert sensitivity.ascii_digits("１２３٤५") == "12345"

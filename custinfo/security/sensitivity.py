@@ -19,6 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..idcheck import PROVINCES, check_char
@@ -40,8 +41,12 @@ PREFILTER = f"{_D}{{16}}|{_D}{{6}}{_S}?{_D}{{8}}|{_D}{{4}}{_S}{_D}{{4}}{_S}{_D}{
 
 
 def _ascii_table() -> dict[int, str]:
-    table = {cp: str(unicodedata.decimal(chr(cp))) for cp in range(0x80, 0x30000)
-             if unicodedata.category(chr(cp)) == "Nd"}
+    """Every non-ASCII decimal digit (Unicode category Nd, what ``re``'s ``\\d`` matches) below
+    U+30000 -> its ASCII digit; found by one regex scan over all those characters (asking
+    unicodedata about each of 196k code points took 0.04-0.08 s of every process start)."""
+    code_points = np.concatenate([np.arange(0x80, 0xD800), np.arange(0xE000, 0x30000)])  # no surrogates
+    every = code_points.astype("<u4").tobytes().decode("utf-32-le")
+    table = {ord(ch): str(unicodedata.decimal(ch)) for ch in re.findall(r"\d", every)}
     table.update({ord("Ｘ"): "X", ord("ｘ"): "x", ord("－"): "-", ord("\u3000"): " "})
     return table
 
