@@ -319,9 +319,10 @@ def _shared_tables(
 def _tf_table(con: duckdb.DuckDBPyConnection, col: str, source: str = "recs0") -> tuple[str, str]:
     """tf_<col>: the share of records (with a value) holding this record's value, counted on `source`
     (only for the values these records hold)."""
-    only = f' AND v IN (SELECT "{col}" FROM recs0)' if source != "recs0" else ""
+    # counted first, then kept: filtering the million values by those of recs0 took 2-3x longer
+    only = f' WHERE v IN (SELECT "{col}" FROM recs0)' if source != "recs0" else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE tf_{col} AS
         WITH s AS (SELECT nullif("{col}", '') AS v FROM {source}),
-             t AS (SELECT v, count(*) AS n FROM s WHERE v IS NOT NULL{only} GROUP BY 1)
-        SELECT v AS tf_{col}_v, CAST(n / (SELECT count(v) FROM s) AS FLOAT) AS tf_{col} FROM t""")
+             t AS (SELECT v, count(*) AS n FROM s WHERE v IS NOT NULL GROUP BY 1)
+        SELECT v AS tf_{col}_v, CAST(n / (SELECT count(v) FROM s) AS FLOAT) AS tf_{col} FROM t{only}""")
     return f'LEFT JOIN tf_{col} ON recs0."{col}" = tf_{col}.tf_{col}_v', f"tf_{col}"
