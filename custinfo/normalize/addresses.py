@@ -119,7 +119,9 @@ def import_cpca() -> types.ModuleType:
     cpca reads its table at import with ``pkg_resources.resource_stream``, and importing
     pkg_resources scans every installed distribution: 0.07-0.11 s of each process that normalizes
     an address (measured). While cpca is imported a stand-in with just that function (over
-    importlib.resources) takes its place, and is gone again before anything else can import it.
+    importlib.resources) takes its place and is removed right after. Another thread importing
+    pkg_resources in that instant would get the stand-in: the ingest's read-ahead thread (prefetch.py)
+    imports nothing that uses pkg_resources (pytz would, as a last resort, and only resource_stream).
     """
     if "cpca" in sys.modules or "pkg_resources" in sys.modules:
         import cpca
