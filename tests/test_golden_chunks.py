@@ -65,3 +65,39 @@ def test_golden_slices_come_out_in_customer_id_order(tmp_path, monkeypatch):
     ids = made[0]["customer_id"].tolist()
     assert len(ids) > 100 and ids == sorted(ids)
     assert sorts == [True]
+
+
+def test_stacked_rows_equal_concat_as_python_objects():
+    # fold stacks frames of python objects and Arrow text into one block (pd.concat checked each
+    # value of a mixed column for NA in python): the same values, None for missing, Int64 integers
+    import numpy as np
+
+    from custinfo.store.tables import ARROW_TEXT
+
+    a = pd.DataFrame({"customer_id": ["C3", "C1"], "name": ["x", None],
+                      "n_records": pd.array([1, None], dtype="Int64"), "only_a": ["p", "q"]})
+    b = pd.DataFrame({"customer_id": pd.Series(["C2", "C1"], dtype=ARROW_TEXT),
+                      "name": pd.Series([None, "y"], dtype=ARROW_TEXT), "n_records": [2, 5]})
+    want = pd.DataFrame({"customer_id": ["C3", "C1", "C2", "C1"], "name": ["x", None, None, "y"],
+                         "n_records": pd.array([1, None, 2, 5], dtype="Int64"),
+                         "only_a": ["p", "q", None, None]})
+    pd.testing.assert_frame_equal(fold._stack(a, b), want)
+    order = np.array([1, 3, 2, 0])
+    pd.testing.assert_frame_equal(fold._stack(a, b, order=order), want.iloc[order].reset_index(drop=True))
+
+
+def test_records_with_their_customer_leave_the_callers_frame_as_it_was():
+    recs = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "name": ["a", "b", "c"],
+                         "customer_id": ["X", "X", "X"]}, index=[5, 6, 7])
+    members = pd.DataFrame({"record_id": ["r3", "r1"], "customer_id": ["C1", "C2"]})
+    before = recs.copy()
+    got = fold._with_customer(recs, members)
+    assert got.to_dict("list") == {"record_id": ["r1", "r3"], "name": ["a", "c"], "customer_id": ["C2", "C1"]}
+    assert isinstance(got.index, pd.RangeIndex)
+    plain = recs.drop(columns=["customer_id"])
+    got = fold._with_customer(plain, pd.DataFrame({"record_id": ["r3", "r2", "r1"],
+                                                   "customer_id": ["C1", "C3", "C9"]}))
+    assert got["customer_id"].tolist() == ["C9", "C3", "C1"] and got.index.tolist() == [0, 1, 2]
+    assert list(got.columns) == ["record_id", "name", "customer_id"]
+    assert list(plain.columns) == ["record_id", "name"] and plain.index.tolist() == [5, 6, 7]
+    pd.testing.assert_frame_equal(recs, before)

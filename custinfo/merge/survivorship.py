@@ -41,7 +41,7 @@ def rules_for(field: str, config: dict) -> list[str]:
 def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict | None = None) -> pd.DataFrame:
     """Golden records of every customer present in `records` (which carry `customer_id`)."""
     config = config or {}
-    r = records.copy()
+    r = records.copy(deep=False)  # only columns are added to it: the caller's frame stays as it was
     default_trust = float(trust.get("default", 0.6))
     codes, channels = pd.factorize(r["channel"].to_numpy(dtype=object))  # a lookup per channel, not per row
     per_channel = np.array([float(trust.get(c, default_trust)) for c in channels] + [default_trust])
@@ -129,9 +129,9 @@ def _join_runs(keys: pd.Series, values: pd.Series, sep: str = ",") -> pd.Series:
 def _add_keys_and_stats(out: pd.DataFrame, r: pd.DataFrame) -> None:
     """Matching keys follow the golden name/company; counts and first/last seen per customer."""
     name_src = out["src_name"]
-    by_rec = r.set_index("record_id")
+    rid = pd.Index(r["record_id"].to_numpy(dtype=object))  # not r.set_index: that copied every column
     for key, src in (("name_key", name_src), ("name_pinyin", name_src), ("company_key", out["src_company"])):
-        out[key] = src.map(by_rec[key]) if len(by_rec) else None
+        out[key] = src.map(pd.Series(r[key].to_numpy(), index=rid)) if len(r) else None
     # Vectorized: per-customer Python lambdas and min/max over Arrow strings took 20 s per 100k records.
     cid = r["customer_id"].to_numpy(dtype=object)
     out["n_records"] = pd.Series(cid).value_counts().reindex(out.index)
