@@ -235,3 +235,58 @@ def test_a_command_that_fails_rolls_back_the_tables_it_wrote(tmp_path):
         raise RuntimeError("the matcher failed")
     assert _raw_rows(s, "membership") == 1 and not (s.path / "batches").exists()
     assert list(s.frame("membership")["customer_id"]) == ["c1"]
+
+
+def test_rows_picked_with_duckdb_equal_the_rows_pyarrow_filters(tmp_path, monkeypatch):
+    # a read of a few rows (`where`) scans the table with DuckDB: the same rows, columns, types and
+    # order as filtering the whole table in pyarrow, through appended versions in several files
+    from custinfo.store import store as store_mod
+    s = Store(tmp_path / "st")
+    first = _upsert(s, {"customer_id": [f"c{i:02d}" for i in range(40)], "name": [f"n{i}" for i in range(40)],
+                        "n_records": list(range(40))}, "customers", "customer_id")
+    _upsert(s, {"customer_id": ["c03", "c07", "c40"], "name": ["N3", None, "n40"], "n_records": [None, 7, 1]},
+            "customers", "customer_id")
+    _upsert(s, {"customer_id": ["c03", "c40"], "name": ["NN3", "N40"]}, "customers", "customer_id")
+    for part in range(3):
+        with s.transaction("t") as txn:
+            txn.append("records", pd.DataFrame({"record_id": [f"r{part}{i}" for i in range(9, -1, -1)],
+                                                "name": [None if i % 3 else f"x{i}" for i in range(10)],
+                                                "source_row": [i if i % 4 else None for i in range(10)]}))
+            txn.commit()
+    picked = []
+    real = store_mod._picked_rows
+    monkeypatch.setattr(store_mod, "_picked_rows", lambda *a: picked.append(real(*a)) or picked[-1])
+
+    def both(name, col, values, **kw):
+        wanted = pa.array(sorted(values), pa.string())
+        monkeypatch.setattr(store_mod, "PICK_SHARE", 1.0)
+        duck = s.arrow(name, where=(col, wanted), **kw)
+        assert picked[-1] is not None  # DuckDB read them
+        monkeypatch.setattr(store_mod, "PICK_SHARE", -1.0)
+        assert s.arrow(name, where=(col, wanted), **kw) == duck and picked[-1] is None
+        return duck
+
+    got = both("customers", "customer_id", {"c03", "c07", "c40", "c39", "zz"})
+    assert got["name"].to_pylist() == ["NN3", None, "n39", "N40"]
+    assert got.schema.field("n_records").type == pa.int64()
+    assert both("customers", "customer_id", {"c03"}, manifest=first)["name"].to_pylist() == ["n3"]
+    assert both("customers", "customer_id", set()).num_rows == 0
+    got = both("records", "record_id", {"r05", "r17", "r10", "r29"},
+               columns=["source_row", "record_id", "name"])
+    # the table's order: files as the Delta log lists them (newest first), rows as written
+    assert got.column_names == ["source_row", "record_id", "name"] and got["record_id"].to_pylist() == [
+        "r29", "r17", "r10", "r05"]
+
+
+def test_object_frame_gives_python_text_with_none_and_int64_integers():
+    from custinfo.store.store import object_frame
+    tbl = pa.table({"customer_id": ["c1", None, "c3"], "n_records": pa.array([1, None, 3], pa.int64()),
+                    "score": [1.5, None, 2.0], "name": pa.array(["a", "b", None], pa.large_string())})
+    df = object_frame(tbl)
+    assert list(df.columns) == tbl.column_names and isinstance(df.index, pd.RangeIndex)
+    assert df["customer_id"].dtype == object and df["customer_id"].tolist() == ["c1", None, "c3"]
+    assert df["name"].tolist() == ["a", "b", None]
+    assert str(df["n_records"].dtype) == "Int64" and df["n_records"].isna().tolist() == [False, True, False]
+    assert df["score"].dtype == object and df["score"].tolist() == [1.5, None, 2.0]
+    assert object_frame(tbl.slice(0, 0)).shape == (0, 4)
+    assert list(object_frame(tbl.select(["n_records"])).columns) == ["n_records"]
