@@ -124,3 +124,39 @@ def test_each_row_keeps_its_own_time_when_times_are_parsed_once_per_distinct_val
     out = records(df).set_index("record_id")["at"]
     assert out["R0"] == out["R2"] == pd.Timestamp("2024-03-01", tz="UTC")
     assert out["R1"] == out["R3"] == pd.Timestamp("2025-01-01", tz="UTC")
+
+
+def _consents_of_every_row(new: pd.DataFrame) -> pd.DataFrame:
+    """What ingest's _consents gave before it left out the rows without a consent value or note."""
+    groups = new.groupby(["channel", "source_file"])
+    parts = [consent_records(g, ch, f, "B1", POLICY) for (ch, f), g in groups]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    out["at"] = out["at"].astype(str)
+    out["granted"] = out["granted"].map({True: "true", False: "false"})
+    return out
+
+
+def test_ingest_consents_read_only_rows_that_say_something_and_give_the_same_records():
+    from custinfo.ingest.pipeline import _consents
+    from custinfo.store.tables import ARROW_TEXT
+
+    n = 12
+    new = pd.DataFrame({
+        "record_id": [f"R{i:02d}" for i in range(n)], "channel": ["crm", "web_form"] * 6,
+        "source_file": ["a.csv"] * 4 + ["b.csv"] * 8, "name": [f"N{i}" for i in range(n)],
+        "created_at": [None, "2024-01-02", "2023-05-06T10:00:00", None] * 3,
+        "ingested_at": ["2026-12-07T09:00:00+00:00"] * n,
+        "consent_marketing": [None, "Y", None, None, "N", None, None, None, None, "Y", None, None],
+        "consent_email": [None] * 7 + ["N"] + [None] * 4, "opt_out": [None] * 10 + ["Y", None],
+        "notes": [None, None, "客户要求退订", None, None, "unsubscribe please", None, None, "hello", None,
+                  None, "勿扰"],
+    }).astype(ARROW_TEXT)  # as ingest holds them
+    got = _consents(new, "B1", POLICY)
+    assert len(got) > 5
+    pd.testing.assert_frame_equal(got, _consents_of_every_row(new))
+    quiet = new.assign(consent_marketing=None, consent_email=None, opt_out=None, notes=None)
+    quiet = quiet.astype(ARROW_TEXT)
+    assert _consents(quiet, "B1", POLICY).empty and _consents_of_every_row(quiet).empty

@@ -256,8 +256,15 @@ def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
     """Consent records (opt-ins, opt-outs, 退订 in notes) of the new records, with time and source."""
     from ..security.consent import consent_columns, consent_records
 
+    read = consent_columns(policy)
+    # Only the rows with a consent value or a note: a row without one says nothing (most rows; a
+    # batch without such columns has none, and grouping its rows cost ~0.1 s per 10k records).
+    said = new[[c for c in new.columns if c in read - _CONSENT_CONTEXT]].notna().any(axis=1)
     # only the columns consents are read from: a group of all ~35 columns copied 400 MB at 1M rows
-    new = new[[c for c in new.columns if c in consent_columns(policy) | {"channel", "source_file"}]]
+    keep = [c for c in new.columns if c in read | {"channel", "source_file"}]
+    new = new.loc[said.to_numpy(dtype=bool), keep]
+    if not len(new):
+        return pd.DataFrame()
     parts = [consent_records(g, ch, f, batch_id, policy) for (ch, f), g in new.groupby(["channel", "source_file"])]
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -267,6 +274,9 @@ def _consents(new: pd.DataFrame, batch_id: str, policy) -> pd.DataFrame:
     out["granted"] = out["granted"].map({True: "true", False: "false"})
     return out
 
+
+# Of the columns consent_records reads, those that only identify or date a row (the others say something)
+_CONSENT_CONTEXT = {"record_id", "customer_id", "created_at", "ingested_at"}
 
 # Columns of stored records that neither matching nor survivorship reads: the JSON of raw and
 # unmapped values and free text are most of the table's bytes, so they stay on disk.
