@@ -124,3 +124,23 @@ def test_existing_records_need_a_customer_id(existing):
         Matcher(load_settings()).match_incremental(
             existing.drop(columns=["customer_id"]), existing.drop(columns=["customer_id"])
         )
+
+
+@pytest.mark.parametrize("how", ["match_incremental", "resolve"])
+def test_a_record_id_in_the_batch_and_the_store_is_refused_by_name(existing, how):
+    from custinfo.errors import InputError
+
+    new = frame([{"record_id": "e3", "name": "李娜", "mobile": "13900139000"}])
+    with pytest.raises(InputError, match="repeated: e3"):
+        getattr(Matcher(load_settings()), how)(new, existing)
+
+
+def test_resolve_names_each_re_clustered_record_by_its_id(existing):
+    """resolve keeps ids as Arrow text in its own record order: the clusters must carry the right ids."""
+    new = frame([{"record_id": "n1", "name": "张伟", "mobile": "+86 138-0013-8000"}])
+    # stored out of id order (not a mere reversal, which is its own inverse)
+    res = Matcher(load_settings()).resolve(new, existing.iloc[[2, 0, 1, 3, 4]].reset_index(drop=True))
+    cl = res.clusters.set_index("record_id")
+    assert set(cl.index) == {"n1", "e1", "e2", "e3", "e4", "e5"}
+    assert cl.loc["e1", "customer_id"] == "C1" and cl.loc["e5", "customer_id"] == "C4"
+    assert cl.loc["n1", "group"] == cl.loc["e1", "group"] != cl.loc["e3", "group"]  # the same mobile
