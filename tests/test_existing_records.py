@@ -63,3 +63,20 @@ def test_matching_on_a_few_columns_of_the_stored_records_folds_the_same_customer
     for name in KEYS:
         pd.testing.assert_frame_equal(reduced[name], full[name])
     assert len(full["customers"]) > 100 and len(full["history"])
+
+
+def test_touched_rows_picked_with_duckdb_fold_the_same_customers(tmp_path, monkeypatch):
+    # the touched customers' rows and their records' other columns, read with DuckDB (a few rows of a
+    # large table) or filtered from the whole table in pyarrow: the same store after two ingests
+    from custinfo.store import store as store_mod
+    load = match.load_settings  # re-cluster only around the batch, so a part of the store is read
+    monkeypatch.setattr(match, "load_settings", lambda *a: dataclasses.replace(load(*a), resolve_all_up_to=0))
+    picked, real = [], store_mod._picked_rows
+    monkeypatch.setattr(store_mod, "_picked_rows", lambda *a: picked.append(real(*a)) or picked[-1])
+    monkeypatch.setattr(store_mod, "PICK_SHARE", 1.0)
+    duck = _ingest_twice(tmp_path / "duck")
+    assert {t.num_rows for t, _ in filter(None, picked)} - {0}  # DuckDB read rows, and not only none
+    monkeypatch.setattr(store_mod, "PICK_SHARE", -1.0)
+    whole = _ingest_twice(tmp_path / "whole")
+    for name in KEYS:
+        pd.testing.assert_frame_equal(duck[name], whole[name])
