@@ -185,7 +185,8 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
             WITH s AS (SELECT k, count(*) AS n, (SELECT count(*) FROM bks) + row_number() OVER () AS b
                        FROM bkr GROUP BY k HAVING count(*) > 1),
                  b AS (SELECT bkr.idx, s.b, s.n FROM bkr JOIN s USING (k))
-            SELECT bk.idx, CAST(bks.b AS INTEGER) AS k, CAST(bks.n AS INTEGER) AS n, CAST(NULL AS INTEGER) AS rn
+            SELECT bk.idx, CAST(bks.b AS INTEGER) AS k, CAST(bks.n AS INTEGER) AS n,
+                   CAST(NULL AS INTEGER) AS rn
             FROM bk JOIN bks USING (k) WHERE bks.n <= {cap}
             UNION ALL
             SELECT idx, CAST(b AS INTEGER) AS k, CAST(n AS INTEGER), CAST(NULL AS INTEGER) AS rn
