@@ -175,8 +175,15 @@ def _picked_rows(dt: DeltaTable, columns: list[str], where: tuple[str, pa.Array]
         raise StoreError(f"{dt.table_uri}: DuckDB read {tbl.num_rows} rows where pyarrow saw {hits}",
                          hint="run `custinfo verify`")
     at = pc.index_in(tbl["filename"], value_set=pa.array(files))
-    tbl = tbl.append_column("_file", at).sort_by([("_file", "ascending"), ("file_row_number", "ascending")])
+    tbl = sorted_by(tbl.append_column("_file", at), ["_file", "file_row_number"])
     return _plain_types(tbl.drop_columns(["filename", "file_row_number", "_file"])), floor
+
+
+def sorted_by(tbl: pa.Table, keys: list[str]) -> pa.Table:
+    """`tbl` sorted by `keys` (ascending, stable), without taking every column when it is in order
+    already (as DuckDB's rows and a table written whole mostly are: 53 columns of 39k customers)."""
+    order = pc.sort_indices(tbl, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+    return tbl if np.array_equal(order, np.arange(tbl.num_rows)) else tbl.take(order)
 
 
 def _plain_types(tbl: pa.Table) -> pa.Table:
@@ -281,7 +288,7 @@ class Store:
             tbl = tbl.filter(mask)
         if logged:
             if sort and mask is not None:
-                tbl = tbl.sort_by(key)  # in key order, as a table written whole is
+                tbl = sorted_by(tbl, [key])  # in key order, as a table written whole is
             tbl = tbl.drop_columns([LOG_SEQ])
         return tbl.select(columns) if columns else tbl
 
