@@ -80,7 +80,12 @@ def ingest(paths: list[str | Path], *, store: Store | str | Path | None = None, 
         config.trust = {**config.trust, **c.trust}
     policy = _security_policy()
     ahead = None if dry_run else StoredRecords(store, _read_for_matching)  # overlaps preparing the files
-    prepared = _prepare_all(paths, configs, channel, encoding, progress, policy)
+    try:
+        prepared = _prepare_all(paths, configs, channel, encoding, progress, policy)
+    except BaseException:
+        if ahead is not None:
+            ahead.wait()
+        raise
     release_memory()  # what reading and normalizing freed, before matching allocates its own
     if dry_run:
         return _dry_run_result(prepared, config)
