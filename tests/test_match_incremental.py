@@ -144,3 +144,22 @@ def test_resolve_names_each_re_clustered_record_by_its_id(existing):
     assert set(cl.index) == {"n1", "e1", "e2", "e3", "e4", "e5"}
     assert cl.loc["e1", "customer_id"] == "C1" and cl.loc["e5", "customer_id"] == "C4"
     assert cl.loc["n1", "group"] == cl.loc["e1", "group"] != cl.loc["e3", "group"]  # the same mobile
+
+
+def test_resolve_treats_a_batch_of_a_tenth_of_the_records_as_small(existing, monkeypatch):
+    """A small batch (<= 10% of the records matched) lets DuckDB use engine.memory_limit_small_batch;
+    a first ingest (or any large batch) keeps engine.memory_limit, which bounds its peak."""
+    seen = []
+    real = Matcher._connect
+
+    def spy(self, small_batch=False):
+        seen.append(small_batch)
+        return real(self, small_batch)
+
+    monkeypatch.setattr(Matcher, "_connect", spy)
+    stored = pd.concat([existing, existing.assign(record_id=existing["record_id"] + "b")], ignore_index=True)
+    new = frame([{"record_id": "n1", "name": "张伟", "mobile": "+86 138-0013-8000"}])
+    Matcher(load_settings()).resolve(new, stored)  # 1 of 11 records
+    Matcher(load_settings()).resolve(new, existing)  # 1 of 6
+    Matcher(load_settings()).resolve(stored.drop(columns="customer_id"), stored.iloc[:0])  # a first ingest
+    assert seen == [True, False, False]

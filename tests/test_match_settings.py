@@ -96,3 +96,29 @@ def test_invalid_model_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         MatchModel.load(p)
     assert len(err.value.problems) == 2
+
+
+def test_a_malformed_small_batch_memory_limit_is_named(shipped):
+    bad = copy.deepcopy(shipped)
+    bad["engine"]["memory_limit_small_batch"] = "lots"
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict(bad)
+    assert any("engine.memory_limit_small_batch" in p for p in err.value.problems)
+
+
+def _memory(con) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_duckdb_gets_the_small_batch_memory_only_for_a_small_batch(shipped):
+    from custinfo.match import Matcher
+
+    conf = copy.deepcopy(shipped)
+    conf["engine"].update(memory_limit="300MB", memory_limit_small_batch="600MB")
+    m = Matcher(settings_from_dict(conf))
+    big, small = _memory(m._connect()), _memory(m._connect(small_batch=True))
+    assert big != small and big.startswith(("286", "300")) and small.startswith(("572", "600"))
+    assert _memory(Matcher(settings_from_dict(conf), memory_limit="200MB")._connect(small_batch=True)) \
+        == _memory(Matcher(settings_from_dict(conf), memory_limit="200MB")._connect())  # asked for: wins
+    conf["engine"]["memory_limit_small_batch"] = None
+    assert _memory(Matcher(settings_from_dict(conf))._connect(small_batch=True)) == big

@@ -45,6 +45,11 @@ from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u
 from .settings import MatchSettings, load_settings
 
 
+# A batch of at most this share of the records matched (new + stored) is a small batch: the caller
+# holds the stored records' matching columns and little of the batch, so DuckDB may have more memory.
+SMALL_BATCH_SHARE = 0.1
+
+
 class Matcher:
     """Find the same customer across records with the given settings and (optional) trained model."""
 
@@ -76,7 +81,9 @@ class Matcher:
         return ["record_id", "source_file", *needed_columns(s.columns | tf_columns(s))[0]]
 
     # -- plumbing -------------------------------------------------------------------------------
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def _connect(self, small_batch: bool = False) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB; `small_batch`: a batch of at most SMALL_BATCH_SHARE of the records
+        matched, whose caller holds little else in memory (engine.memory_limit_small_batch)."""
         con = duckdb.connect(":memory:")
         # DuckDB draws a progress bar on stdout after 2 s: it would corrupt `--format json` and `-o -`
         con.execute("SET enable_progress_bar = false")
@@ -89,7 +96,8 @@ class Matcher:
         threads = self.threads or self.settings.threads
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        memory = self.memory_limit or self.settings.memory_limit
+        small = self.settings.memory_limit_small_batch if small_batch else None
+        memory = self.memory_limit or small or self.settings.memory_limit
         if memory:
             con.execute(f"SET memory_limit = '{memory}'")
         return con
@@ -362,7 +370,7 @@ class Matcher:
         ranks = canonical_ranks([new_df, existing_df])
         grp = np.empty(nn + ne, dtype=np.int64)
         grp[ranks[0]], grp[ranks[1]] = -1, codes
-        con = self._connect()
+        con = self._connect(small_batch=nn <= SMALL_BATCH_SHARE * (nn + ne))
         try:
             frames = [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)]
             id_text = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0], ranks=ranks)

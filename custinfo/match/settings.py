@@ -136,6 +136,8 @@ class MatchSettings:
     em_max_iterations: int = 50
     em_tolerance: float = 1e-4
     memory_limit: str | None = "1GB"  # DuckDB's working memory before it spills to disk; None = its default
+    # ... when the batch is at most SMALL_BATCH_SHARE of the records matched; None = memory_limit
+    memory_limit_small_batch: str | None = None
     threads: int | None = None  # None = all cores
     source: str = "<dict>"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -221,6 +223,14 @@ def settings_from_dict(data: dict, source: str = "<dict>") -> MatchSettings:
     return MatchSettings(comparisons=tuple(comparisons), blocking_rules=tuple(rules), source=source, **kw)
 
 
+def _memory(eng: dict, key: str, default: str | None, problems: list[str]) -> str | None:
+    mem = eng.get(key, default)
+    if mem is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", str(mem)):
+        problems.append(f"engine.{key}: '{mem}' must be like 800MB or 2GB (or null for DuckDB's default)")
+        return default
+    return None if mem is None else str(mem)
+
+
 def _num(section: dict, key: str, where: str, default, lo, hi, problems: list[str], integer: bool = False):
     v = section.get(key, default)
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
@@ -283,13 +293,8 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
     inc = _section(data, "incremental", problems)
     kw["resolve_all_up_to"] = _num(inc, "resolve_all_up_to", "incremental", 50_000, 0, 1e12, problems, True)
     eng = _section(data, "engine", problems)
-    mem = eng.get("memory_limit", "1GB")
-    if mem is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", str(mem)):
-        problems.append(
-            f"engine.memory_limit: '{mem}' must be like 800MB or 2GB (or null for DuckDB's default)"
-        )
-        mem = "1GB"
-    kw["memory_limit"] = None if mem is None else str(mem)
+    kw["memory_limit"] = _memory(eng, "memory_limit", "1GB", problems)
+    kw["memory_limit_small_batch"] = _memory(eng, "memory_limit_small_batch", None, problems)
     thr = eng.get("threads")
     if thr is not None and (not isinstance(thr, int) or isinstance(thr, bool) or thr < 1):
         problems.append(f"engine.threads: '{thr}' must be a whole number >= 1 (or null for all cores)")
