@@ -78,9 +78,13 @@ def test_stacked_rows_equal_concat_as_python_objects():
                       "n_records": pd.array([1, None], dtype="Int64"), "only_a": ["p", "q"]})
     b = pd.DataFrame({"customer_id": pd.Series(["C2", "C1"], dtype=ARROW_TEXT),
                       "name": pd.Series([None, "y"], dtype=ARROW_TEXT), "n_records": [2, 5]})
-    want = pd.DataFrame({"customer_id": ["C3", "C1", "C2", "C1"], "name": ["x", None, None, "y"],
+    def objects(values):  # python objects under pandas 3 too (it would infer its str dtype)
+        return pd.Series(values, dtype=object)
+
+    want = pd.DataFrame({"customer_id": objects(["C3", "C1", "C2", "C1"]),
+                         "name": objects(["x", None, None, "y"]),
                          "n_records": pd.array([1, None, 2, 5], dtype="Int64"),
-                         "only_a": ["p", "q", None, None]})
+                         "only_a": objects(["p", "q", None, None])})
     pd.testing.assert_frame_equal(fold._stack(a, b), want)
     order = np.array([1, 3, 2, 0])
     pd.testing.assert_frame_equal(fold._stack(a, b, order=order), want.iloc[order].reset_index(drop=True))

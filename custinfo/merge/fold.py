@@ -174,7 +174,8 @@ def _stack(a: pd.DataFrame, b: pd.DataFrame, order: np.ndarray | None = None) ->
     block = np.empty((len(cols), len(a) + len(b)), dtype=object)
     for i, c in enumerate(cols):
         block[i, :len(a)], block[i, len(a):] = _objects(a, c), _objects(b, c)
-    out = pd.DataFrame((block if order is None else block[:, order]).T, columns=cols, copy=False)
+    block = block if order is None else block[:, order]
+    out = pd.DataFrame(block.T, columns=cols, dtype=object, copy=False)  # pandas 3 would infer its str
     for c in INT_COLUMNS.intersection(cols):
         out[c] = pd.array(out[c].to_numpy(), dtype="Int64")
     return out

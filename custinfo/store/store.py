@@ -106,7 +106,7 @@ def object_frame(tbl: pa.Table) -> pd.DataFrame:
         # python strings and None straight from Arrow: pandas' astype(object).where(notna) took as long
         # again (and pandas 3 would make its own text dtype of the strings)
         block[row] = tbl.column(i).to_numpy(zero_copy_only=False)
-    df = pd.DataFrame(block.T, columns=[names[i] for i in text], copy=False)
+    df = pd.DataFrame(block.T, columns=[names[i] for i in text], dtype=object, copy=False)  # pandas 3: no str
     for i in sorted(set(range(len(names))) - set(text)):  # in column order: each lands at its place
         values = tbl.column(i).to_pandas()
         df.insert(i, names[i], values.astype("Int64") if names[i] in INT_COLUMNS
