@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .features import LIST_COLUMNS
+from .features import LIST_COLUMNS, drop_tables
 from .settings import BlockingRule, MatchSettings
 
 MODES = ("dedupe", "incremental", "link")
@@ -195,8 +195,7 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
             SELECT b.idx, CAST(b.b AS INTEGER), CAST(b.n AS INTEGER),
                    CAST(row_number() OVER (PARTITION BY b.b ORDER BY {order}b.idx) AS INTEGER)
             FROM b JOIN recs ON recs.idx = b.idx WHERE b.n > {cap}""")
-    for t in ("bk", "bks", "bkr"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_tables(con, "bk", "bks", "bkr")
     rows = ", ".join(f"({i}, {n}, {int(window)})" for i, n in enumerate(refined)) or f"(-1, 0, {int(window)})"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bkc_done AS SELECT * FROM (VALUES {rows}) t(rule, refined, win)"

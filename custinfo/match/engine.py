@@ -21,14 +21,13 @@ from .blocking import BlockingOptions, block
 from .cluster import Clustering, UnionFind, cluster
 from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
-from .features import build_records, frame_to_arrow, needed_columns
+from .features import build_records, drop_tables, frame_to_arrow, needed_columns
 from .incremental import (
     arrow_text,
     build_features,
     build_keys,
     canonical_ranks,
     chunked_text,
-    drop_tables,
     incremental_records,
     index_union,
     pair_ends,
@@ -43,7 +42,6 @@ from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ResolveResult, ScoredPairs
 from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
 from .settings import MatchSettings, load_settings
-
 
 # A batch of at most this share of the records matched (new + stored) is a small batch: the caller
 # holds the stored records' matching columns and little of the batch, so DuckDB may have more memory.

@@ -234,7 +234,13 @@ def build_records(
         f"FROM recs0 {' '.join(joins)}"
     )
     # the statistics tables are read by this join alone: dropped with recs0 so they hold no memory
-    for t in ["recs0", "sh_phones", "sh_emails", "sh_addr", *(f"tf_{c}" for c in tf_columns)]:
+    drop_tables(con, "recs0", "sh_phones", "sh_emails", "sh_addr", *(f"tf_{c}" for c in tf_columns))
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Tables no step reads any more: dropped at once, so that DuckDB's memory limit is spent on what
+    is still to come (a 10k ingest into a million records spilled ~240 MB to disk holding them)."""
+    for t in names:
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from . import blocking
 from .blocking import BlockingOptions, block
 from .compare import tf_columns
-from .features import build_records
+from .features import build_records, drop_tables
 from .settings import MatchSettings
 
 U_SAMPLE = 50_000  # existing records sampled for measuring u
@@ -194,13 +194,6 @@ def release_keys(con: duckdb.DuckDBPyConnection) -> None:
     `recs_keys` again on every call, so there it stays."""
     if _has_table(con, "bkc_done"):
         drop_tables(con, "recs_keys")
-
-
-def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
-    """Tables no step reads any more: dropped at once, so that DuckDB's memory limit is spent on what
-    is still to come (a 10k ingest into a million records spilled ~240 MB to disk holding them)."""
-    for t in names:
-        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
