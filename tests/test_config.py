@@ -67,3 +67,12 @@ def test_sheet_without_name_phone_or_email_is_rejected_with_hint():
     with pytest.raises(InputError) as exc:
         require_identifying(hm, "orders.csv", ["产品", "数量"])
     assert "orders.csv" in exc.value.one_line() and "columns:" in exc.value.one_line()
+
+
+def test_header_test_answers_as_is_known_header():
+    # header detection asks it of every scanned cell, with the channel's index built once
+    config = load_config(None, "trade_show")
+    test = config.header_test()
+    for text in ["姓名", " 手机 ", "Mobile_Phone", "公司名称", "2025 上海国际展会 名片登记", "", "备注：", "xyz"]:
+        assert test(text) == config.is_known_header(text), text
+    assert test("姓名") and not test("xyz")

@@ -18,7 +18,7 @@ from .readers import SheetData, read_file
 def read_sheets(path: str | Path, config: Config, encoding: str | None = None) -> list[SheetData]:
     """The sheets of a file, read with the channel's read options."""
     return read_file(path, encoding=encoding or config.read.encoding, header_row=config.read.header_row,
-                     sheets=config.read.sheets, is_known_header=config.is_known_header,
+                     sheets=config.read.sheets, is_known_header=config.header_test(),
                      max_header_scan=config.read.max_header_scan)
 
 

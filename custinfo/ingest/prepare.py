@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Config, fold_header
+from ..config import Config
 from ..errors import ConfigError, InputError
 from ..normalize import NormalizeOptions, normalize_frame
 from ..store.tables import ARROW_TEXT
@@ -104,9 +104,8 @@ def map_file(path: str | Path, config: Config, *, encoding: str | None = None,
         raise InputError("file not found", file=str(path), hint="check the path and the file name")
     if _active is not None and path.stat().st_size >= POOL_START_BYTES:
         _active.start()  # the workers import custinfo while this process reads the file
-    index = config.header_index  # once per file: config.is_known_header builds it on every call
     sheets = read_file(path, encoding=encoding or config.read.encoding, header_row=config.read.header_row,
-                       sheets=config.read.sheets, is_known_header=lambda text: fold_header(text) in index,
+                       sheets=config.read.sheets, is_known_header=config.header_test(),
                        max_header_scan=config.read.max_header_scan, name=name, arrow_text=True)
     opts = NormalizeOptions(default_region=config.default_region, date_order=config.date_order,
                             excel_epoch=config.excel_epoch)
