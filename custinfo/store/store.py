@@ -99,8 +99,7 @@ def object_frame(tbl: pa.Table) -> pd.DataFrame:
     columns copied them all into one block again (a third of the time, for the ~40k customers an
     ingest of 10k records touches)."""
     names = tbl.column_names
-    text = [i for i, col in enumerate(tbl.columns) if names[i] not in INT_COLUMNS
-            and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))]
+    text = [i for i, col in enumerate(tbl.columns) if names[i] not in INT_COLUMNS and _is_text(col.type)]
     block = np.empty((len(text), tbl.num_rows), dtype=object)
     for row, i in enumerate(text):
         # python strings and None straight from Arrow: pandas' astype(object).where(notna) took as long
