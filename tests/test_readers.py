@@ -666,3 +666,18 @@ def test_any_table_written_by_the_csv_module_reads_back_at_its_true_lines(rows, 
                                        opts=opts)
         assert fast is not None
         assert records(fast) == expected and list(fast.row_numbers) == lines
+
+
+def test_arrow_reads_a_copy_so_an_error_exit_does_not_abort_with_terminate_called():
+    """CI saw `custinfo ingest ragged.csv` exit -6 ("terminate called without an active exception")
+    instead of 2: Arrow's threads let go of the Python bytes (PyBuffer) after read_csv had returned,
+    while the interpreter was exiting. Arrow now reads its own copy, so the bytes are not exported."""
+    from custinfo.ingest.readers import _arrow_owned, _arrow_table
+
+    text = bytearray("姓名,手机\n张三,13800138000\n李四,13900139000\n".encode())
+    offset = text.index(b"\n") + 1
+    rows = _arrow_owned(text, offset)
+    text.extend(b"x")  # a bytearray still exported to Arrow could not be resized (BufferError)
+    assert rows.to_pybytes() == bytes(text[offset:-1])
+    table = _arrow_table(text[:-1], offset, 2, ",", expected_rows=2)
+    assert table.column(0).to_pylist() == ["张三", "李四"]
