@@ -58,3 +58,15 @@ def touched_records(store: Store, manifest: dict, matched: pd.DataFrame, custome
         for c in rest:
             tbl = tbl.append_column(c, more[c].take(at))
     return object_frame(tbl.select(order))
+
+
+def customer_sizes(matched: pd.DataFrame, customers: set) -> pd.Series:
+    """How many stored records each of `customers` has (customer id -> count), counted in Arrow on
+    `matched` (from `stored_records`: every stored record with a customer)."""
+    if not customers:
+        return pd.Series([], dtype="int64")
+    cust = pa.Array.from_pandas(matched["customer_id"], type=pa.string())
+    mine = cust.filter(pc.is_in(cust, value_set=pa.array(sorted(map(str, customers)), pa.string())))
+    counts = pc.value_counts(mine)
+    return pd.Series(counts.field("counts").to_numpy(zero_copy_only=False),
+                     index=counts.field("values").to_numpy(zero_copy_only=False))

@@ -10,10 +10,10 @@ import pandas as pd
 
 from ..config import Config, config_dir, load_config
 from ..memory import release_memory
-from ..merge.fold import fold
+from ..merge.fold import fold, unchanged_customers
 from ..store.store import Store, utcnow
 from ..store.tables import TABLES
-from .existing import stored_records, touched_records
+from .existing import customer_sizes, stored_records, touched_records
 from .prefetch import StoredRecords
 from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
@@ -218,6 +218,8 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     existing = _existing_records(store, txn.base, ahead=ahead)
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path)
+    # customers re-clustered exactly as they were are left out: fold would change nothing of theirs
+    assignment = assignment.without(unchanged_customers(assignment, lambda c: customer_sizes(existing, c)))
     release_memory()
     # Fold sees only the customers the batch joins (and their records): the rest of membership and
     # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.

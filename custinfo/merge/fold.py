@@ -17,6 +17,7 @@ is written to `history` with the record that caused it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,41 @@ class Assignment:
     def customers(self) -> set:
         """Every existing customer the batch touches (only their rows of membership and customers change)."""
         return set(self.before.to_numpy())
+
+    def whole_groups(self) -> pd.DataFrame:
+        """The groups made of one existing customer's records and nothing else: columns customer_id
+        (that customer) and records (how many of its records the group holds)."""
+        before = self.before.reindex(self.group.index).to_numpy(dtype=object)
+        per = pd.DataFrame({"group": self.group.to_numpy(), "before": before}).groupby("group", sort=False)
+        agg = per["before"].agg(["size", "count", "nunique", "first"])
+        pure = agg[(agg["count"] == agg["size"]) & (agg["nunique"] == 1)]
+        return pd.DataFrame({"customer_id": pure["first"].to_numpy(dtype=object),
+                             "records": pure["size"].to_numpy()})
+
+    def without(self, customers: set) -> Assignment:
+        """This assignment without the records of `customers`: customers each left whole in a group
+        of its own (see `unchanged_customers`), which fold would keep exactly as they are."""
+        if not customers:
+            return self
+        drop = self.before.isin(customers)
+        gone = set(self.before.index[drop.to_numpy()])
+        keep = ~self.group.index.isin(gone)
+        return Assignment(self.group[keep], self.before[~drop.to_numpy()],
+                          None if self.score is None else self.score[~self.score.index.isin(gone)],
+                          self.review, self.unmet - customers)
+
+
+def unchanged_customers(assignment: Assignment, stored_sizes: Callable[[set], pd.Series]) -> set:
+    """The existing customers of `assignment` that come out exactly as they were: one group holds all
+    their records (`stored_sizes(customers)`: customer id -> how many records it has in the store)
+    and nothing else. Fold gives such a group its customer's id, moves none of its records and leaves its
+    golden record alone; leaving them out of the assignment spares reading and folding their rows
+    (a +10k ingest into a million records re-clusters ~39k customers, of which ~8k change)."""
+    whole = assignment.whole_groups()
+    if not len(whole):
+        return set()
+    stored = whole["customer_id"].map(stored_sizes(set(whole["customer_id"]))).to_numpy()
+    return set(whole["customer_id"][stored == whole["records"].to_numpy()])
 
 
 @dataclass
