@@ -224,10 +224,12 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     # Fold sees only the customers the batch joins (and their records): the rest of membership and
     # customers stays as it is, and the commit upserts just these rows instead of rewriting both tables.
     touched = assignment.customers
-    membership = txn.rows("membership", "customer_id", touched)
     customers = txn.rows("customers", "customer_id", touched)
     # every column fold reads, of the touched customers' records only (matching read a few of all)
     existing = touched_records(store, txn.base, existing, touched, _stored_columns())
+    # their rows of membership: the stored records matching read carry their customer_id (both tables
+    # of the same version), so membership is not read again
+    membership = existing[list(TABLES["membership"])].reset_index(drop=True)
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)
     release_memory()

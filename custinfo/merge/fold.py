@@ -67,11 +67,12 @@ class Assignment:
     def whole_groups(self) -> pd.DataFrame:
         """The groups made of one existing customer's records and nothing else: columns customer_id
         (that customer) and records (how many of its records the group holds)."""
-        before = self.before.reindex(self.group.index).to_numpy(dtype=object)
-        per = pd.DataFrame({"group": self.group.to_numpy(), "before": before}).groupby("group", sort=False)
-        agg = per["before"].agg(["size", "count", "nunique", "first"])
-        pure = agg[(agg["count"] == agg["size"]) & (agg["nunique"] == 1)]
-        return pd.DataFrame({"customer_id": pure["first"].to_numpy(dtype=object),
+        # on integer codes: a groupby of the ~95k record ids' customers as text took ~0.2 s
+        cust, ids = pd.factorize(self.before.reindex(self.group.index).to_numpy(dtype=object))
+        per = pd.DataFrame({"g": pd.factorize(self.group.to_numpy())[0], "c": cust}).groupby("g")["c"]
+        agg = per.agg(["min", "max", "size"])
+        pure = agg[(agg["min"] == agg["max"]) & (agg["min"] >= 0)]  # -1: a new record
+        return pd.DataFrame({"customer_id": np.asarray(ids, dtype=object)[pure["min"].to_numpy()],
                              "records": pure["size"].to_numpy()})
 
     def without(self, customers: set) -> Assignment:
@@ -79,12 +80,13 @@ class Assignment:
         of its own (see `unchanged_customers`), which fold would keep exactly as they are."""
         if not customers:
             return self
-        drop = self.before.isin(customers)
-        gone = set(self.before.index[drop.to_numpy()])
-        keep = ~self.group.index.isin(gone)
-        return Assignment(self.group[keep], self.before[~drop.to_numpy()],
-                          None if self.score is None else self.score[~self.score.index.isin(gone)],
-                          self.review, self.unmet - customers)
+        out = self.before.isin(customers).to_numpy()
+        keep = ~self.group.index.isin(self.before.index[out])
+        score = self.score
+        if score is not None:  # the matcher gives both for the same records, in the same order
+            same = score.index.equals(self.group.index)
+            score = score[keep] if same else score[score.index.isin(self.group.index[keep])]
+        return Assignment(self.group[keep], self.before[~out], score, self.review, self.unmet - customers)
 
 
 def unchanged_customers(assignment: Assignment, stored_sizes: Callable[[set], pd.Series]) -> set:
