@@ -80,3 +80,23 @@ def test_touched_rows_picked_with_duckdb_fold_the_same_customers(tmp_path, monke
     whole = _ingest_twice(tmp_path / "whole")
     for name in KEYS:
         pd.testing.assert_frame_equal(duck[name], whole[name])
+
+
+def test_a_stored_record_without_a_customer_is_not_matched_against(tmp_path, monkeypatch):
+    """stored_records skips its row filter when every record has a customer: one without must
+    still be left out (not matched with a missing customer_id)."""
+    from custinfo.ingest.existing import stored_records
+
+    ingest([SAMPLES / "web_form.csv"], store=tmp_path)
+    store = Store(tmp_path)
+    full = stored_records(store, store.manifest(), ["name"])
+    real = Store.arrow
+
+    def fewer_members(self, name, **kw):
+        tbl = real(self, name, **kw)
+        return tbl.slice(1) if name == "membership" else tbl
+
+    monkeypatch.setattr(Store, "arrow", fewer_members)
+    got = stored_records(store, store.manifest(), ["name"])
+    assert len(got) == len(full) - 1
+    assert got["customer_id"].notna().all()

@@ -24,7 +24,9 @@ def stored_records(store: Store, manifest: dict, columns: list[str]) -> pd.DataF
     recs = store.arrow("records", manifest=manifest, columns=cols)
     members = store.arrow("membership", manifest=manifest, sort=False)
     pos = pc.index_in(recs["record_id"], value_set=members["record_id"])
-    recs = recs.append_column("customer_id", members["customer_id"].take(pos)).filter(pc.is_valid(pos))
+    recs = recs.append_column("customer_id", members["customer_id"].take(pos))
+    if pos.null_count:  # a filter copies every column even when it keeps every row (0.45 s at 1M)
+        recs = recs.filter(pc.is_valid(pos))
     return text_frame(recs)
 
 
