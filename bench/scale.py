@@ -261,6 +261,50 @@ def _pss_kb(pid: int) -> int:
 
 # ---- driver --------------------------------------------------------------------------------------
 
+def calibrate() -> dict:
+    """Seconds this box takes for one fixed workload of each kind the pipeline runs: python string
+    work (normalizing), a numpy sort, a DuckDB group-by and join on both cores. The same code on this
+    VM ran 15-40% slower from one hour to the next: these figures, recorded with each run, tell a
+    slower box from slower code. Each part takes ~0.3-1 s; the best of three is kept."""
+    import duckdb
+
+    def python_part() -> None:
+        words = [f"Zhang San {i} 北京市朝阳区 {i % 977}" for i in range(200_000)]
+        sum(len(w.lower().replace(" ", "").strip()) for w in words)
+
+    def numpy_part() -> None:
+        np.argsort(np.random.default_rng(0).random(4_000_000), kind="stable")
+
+    def duckdb_part() -> None:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET enable_progress_bar = false")
+            con.sql("""WITH t AS (SELECT i, i % 100003 AS k, md5(CAST(i AS VARCHAR)) AS v
+                                    FROM range(2000000) r(i)),
+                          g AS (SELECT k, count(DISTINCT v) AS n FROM t GROUP BY k)
+                     SELECT sum(n) FROM t JOIN g USING (k)""").fetchall()
+        finally:
+            con.close()
+
+    out = {}
+    for name, part in (("python", python_part), ("numpy", numpy_part), ("duckdb", duckdb_part)):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            part()
+            times.append(time.perf_counter() - t0)
+        out[name] = round(min(times), 2)
+    return out
+
+
+def calibration_text(before: dict, after: dict | None = None) -> str:
+    def one(c: dict) -> str:
+        return ", ".join(f"{k} {v} s" for k, v in c.items())
+
+    text = f"Box speed check (bench/scale.py calibrate; lower = faster box): {one(before)} before the runs"
+    return text + (f"; {one(after)} after." if after else ".")
+
+
 def machine() -> str:
     import psutil
 
@@ -270,11 +314,11 @@ def machine() -> str:
             f"load average {load} when recorded")
 
 
-def record(rows: list[dict], note: str) -> str:
+def record(rows: list[dict], note: str, speed: str = "") -> str:
     """Append this run's figures to bench/RESULTS.md as a dated section."""
     phases = ["read", "map", "normalize", "load", "match", "fold", "write", "other"]
     lines = [f"### Scale run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} (bench/scale.py)", "",
-             f"{machine()}. {note}".strip(), "",
+             f"{machine()}. {note}".strip(), *(["", speed] if speed else []), "",
              "| size | run | records | seconds | CPU s | records/s | peak RSS MB | peak tree MB | "
              + " | ".join(phases) + " | precision | recall | F1 |", "|" + "---|" * (11 + len(phases))]
     for r in rows:
@@ -315,6 +359,7 @@ def main() -> None:
     ap.add_argument("--no-record", action="store_true", help="print only; leave bench/RESULTS.md alone")
     ap.add_argument("--note", default="", help="a sentence recorded with the figures")
     ap.add_argument("--keep-store", help="copy the store after the full ingest here (for experiments)")
+    ap.add_argument("--calibrate", action="store_true", help="only time the fixed workload of calibrate()")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -322,6 +367,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.worker:
         Path(args.out).write_text(json.dumps(work(args.input, args.worker, args.store, args.profile)))
+        return
+    before = calibrate()
+    print(calibration_text(before), flush=True)
+    if args.calibrate:
         return
     rows = []
     for n in [parse_size(s) for s in args.sizes.split(",")]:
@@ -341,9 +390,11 @@ def main() -> None:
                 print(json.dumps(r, ensure_ascii=False), flush=True)
         finally:
             shutil.rmtree(store, ignore_errors=True)
+    speed = calibration_text(before, calibrate())
+    print(speed)
     if args.no_record:
         return
-    print(record(rows, args.note))
+    print(record(rows, args.note, speed))
 
 
 if __name__ == "__main__":
