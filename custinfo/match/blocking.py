@@ -35,7 +35,13 @@ def _pair_filter(mode: str) -> str:
 
 
 def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) -> None:
-    """Table bk(idx, is_new, grp, k): each record's key for this rule (one row per list value)."""
+    """Table bk(idx, is_new, grp, k): each record's key for this rule (one row per list value).
+
+    `k` is a 64-bit hash of the key text, and a refined key the hash of (key, refine value): blocks
+    are grouped, joined and counted on integers, not on texts that grow with each refine step
+    (resolve of a 10k batch against a million records: 15.9 -> 14.2 CPU s, the same clusters).
+    Two different keys of one rule share a block only if their hashes collide (odds ~3e-8 for a
+    rule with a million distinct keys): as if they were the same key."""
     parts, listcol = [], None
     for key in rule.on:
         if key.column in LIST_COLUMNS:
@@ -54,7 +60,7 @@ def _key_table(con: duckdb.DuckDBPyConnection, rule: BlockingRule, mode: str) ->
     # a record has one key unless a list holds a value twice: DISTINCT (a hash of every row) only then
     distinct = "DISTINCT " if listcol else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE bk AS
-        SELECT {distinct}recs.idx, recs.is_new, recs.grp, CAST({keyexpr} AS VARCHAR) AS k
+        SELECT {distinct}recs.idx, recs.is_new, recs.grp, hash(CAST({keyexpr} AS VARCHAR)) AS k
         FROM {source} WHERE {notnull}""")
     if mode == "incremental":  # only blocks holding a new record can yield pairs
         con.execute("""CREATE OR REPLACE TEMP TABLE bk AS
@@ -79,7 +85,7 @@ def _refine(con: duckdb.DuckDBPyConnection, rule: BlockingRule, cap: int, table:
             SELECT idx, is_new, grp, k FROM {table} WHERE k NOT IN (SELECT k FROM bkbig)
             UNION ALL
             SELECT bk.idx, bk.is_new, bk.grp,
-                   bk.k || '|' || coalesce(CAST({key.sql("recs")} AS VARCHAR), '~') AS k
+                   hash(bk.k, coalesce(CAST({key.sql("recs")} AS VARCHAR), '~')) AS k
             FROM {table} bk JOIN bkbig ON bk.k = bkbig.k JOIN recs ON recs.idx = bk.idx""")
     con.execute("DROP TABLE IF EXISTS bkbig")
     return refined
@@ -173,8 +179,8 @@ def block_keys(con: duckdb.DuckDBPyConnection, settings: MatchSettings, window: 
         _key_table(con, rule, "dedupe")
         # Blocks within the cap keep their key and count; only the records of bigger blocks (a few
         # percent) are refined, in a table of their own: refining rewrote and counted every key of a
-        # million records once per refine key. A refined key has more parts than any unrefined one
-        # (values hold no '|'), so the two parts share no block.
+        # million records once per refine key. The two parts are numbered apart (bks, then s), so a
+        # refined block never joins an unrefined one.
         # Each block is numbered (`k` of bkc_<i> is that number): pairs_within joins on integers.
         con.execute("""CREATE OR REPLACE TEMP TABLE bks AS
             SELECT k, count(*) AS n, row_number() OVER () AS b FROM bk GROUP BY k HAVING count(*) > 1""")
