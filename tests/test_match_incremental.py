@@ -163,3 +163,15 @@ def test_resolve_treats_a_batch_of_a_tenth_of_the_records_as_small(existing, mon
     Matcher(load_settings()).resolve(new, existing)  # 1 of 6
     Matcher(load_settings()).resolve(stored.drop(columns="customer_id"), stored.iloc[:0])  # a first ingest
     assert seen == [True, False, False]
+
+
+def test_repeated_ids_are_found_by_sorting_and_named_once_each():
+    import pyarrow as pa
+
+    from custinfo.errors import InputError
+    from custinfo.match.incremental import refuse_repeated_ids
+
+    refuse_repeated_ids(pa.array(["b", "a", "c"]), sort=True)  # all distinct: nothing raised
+    refuse_repeated_ids(pa.array([], pa.string()), sort=True)
+    with pytest.raises(InputError, match=r"repeated: a, c$"):
+        refuse_repeated_ids(pa.array(["c", "a", "b", "a", "c", "a"]), sort=True)

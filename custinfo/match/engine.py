@@ -33,6 +33,7 @@ from .incremental import (
     pair_ends,
     pairs_touching,
     prior_pool,
+    refuse_repeated_ids,
     release_keys,
     select_pairs,
     u_pool,
@@ -151,10 +152,8 @@ class Matcher:
         # Arrow hashes a million ids in a fraction of the time pandas takes on python strings, and
         # makes the python strings of the ids faster than astype(str) (0.9 -> 0.4 CPU s at 1M)
         id_text = chunked_text(ids).combine_chunks() if ids else pa.array([], pa.string())
-        if len(id_text) and pc.count_distinct(id_text).as_py() != len(id_text):
-            dup = pd.Index(id_text.to_numpy(zero_copy_only=False))
-            shown = ", ".join(map(str, dup[dup.duplicated()].unique()[:5]))
-            raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")
+        if ranks is None:  # canonical_ranks, which gives the ranks, refused repeated ids already
+            refuse_repeated_ids(id_text, sort=True)
         con.register("src", pa.concat_tables(parts))  # scanned in place, not copied
         if ranks is not None:
             return id_text.take(pa.array(np.argsort(np.concatenate(ranks)))) if len(id_text) else id_text

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import InputError
 from . import blocking
 from .blocking import BlockingOptions, block
 from .compare import tf_columns
@@ -104,9 +105,27 @@ def canonical_ranks(frames: list[pd.DataFrame]) -> list[np.ndarray]:
     # order as one sort on the two text columns, which compares strings at every tie of the files).
     f = pc.dictionary_encode(chunked_text(files).combine_chunks())
     file_rank = _ranks(pc.sort_indices(f.dictionary).to_numpy())[f.indices.to_numpy(zero_copy_only=False)]
-    id_rank = _ranks(pc.sort_indices(chunked_text(ids)).to_numpy())
+    all_ids = chunked_text(ids)
+    id_order = pc.sort_indices(all_ids)
+    refuse_repeated_ids(all_ids.take(id_order).combine_chunks())
+    id_rank = _ranks(id_order.to_numpy())
     rank = _ranks(np.lexsort((id_rank, file_rank)))
     return np.split(rank, np.cumsum([len(df) for df in frames])[:-1])
+
+
+def refuse_repeated_ids(ids: pa.Array, sort: bool = False) -> None:
+    """InputError naming (up to five) record ids that occur twice; `ids` sorted unless `sort`.
+
+    Equal neighbours of the sorted ids: 0.03 s for a million, where counting the distinct ids
+    (a hash of every one) took 0.35-0.9 s."""
+    if len(ids) < 2:
+        return
+    ids = ids.take(pc.sort_indices(ids)) if sort else ids
+    same = pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+    if pc.any(same).as_py():
+        repeated = pc.unique(ids.slice(1).filter(same)).to_pylist()
+        shown = ", ".join(map(str, repeated[:5]))
+        raise InputError(f"record_id values must be unique; repeated: {shown}", key="record_id")
 
 
 def chunked_text(arrays: list) -> pa.ChunkedArray:
