@@ -227,10 +227,9 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     customers = txn.rows("customers", "customer_id", touched)
     # every column fold reads, of the touched customers' records only (matching read a few of all)
     existing = touched_records(store, txn.base, existing, touched, _stored_columns())
-    # their rows of membership: the stored records matching read carry their customer_id (both tables
-    # of the same version), so membership is not read again
-    # python objects, as Store.rows gives them: an empty Arrow-typed frame (touched_records of no
-    # customer, a first ingest) made fold's concat turn a million new members into Arrow text
+    # their rows of membership come from these records, which carry their customer_id (records and
+    # membership of the same version), as python objects like Store.rows gives them (an empty frame
+    # of Arrow text, no customer touched, could pass its type to the new members in fold's concat)
     membership = pd.DataFrame({c: existing[c].to_numpy(dtype=object) for c in TABLES["membership"]})
     res = fold(new, existing, membership, customers, assignment, next_id=lambda n: txn.next_id("customer", n),
                now=now, batch_id=batch_id, trust=config.trust, survivorship=config.survivorship)

@@ -697,7 +697,7 @@ def _arrow_parse(rows, width: int, delim: str, multiline: bool):
 
     Read on this thread (use_threads=False): the handler of invalid rows is a Python callable,
     and a threaded read lets go of it on one of Arrow's threads (see _arrow_owned). Reading the
-    largest bench file (23 MB, 265k rows) takes 0.11-0.16 s so, 0.07-0.11 s threaded.
+    largest bench file (23 MB, 265k rows) takes 0.11-0.16 s so and took 0.07-0.11 s threaded.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
