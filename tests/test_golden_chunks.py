@@ -1,6 +1,6 @@
-"""Golden records of a large batch are built per slice of customers (a first ingest of a million
-records held them all as python objects and set the ingest's peak memory): the stored customers,
-golden values, provenance and history must be exactly those of building them at once."""
+"""Golden records of a large batch are built as Arrow columns, never as python objects (a first ingest
+of a million records held them all as python objects and set the ingest's peak memory): the stored
+customers, golden values, provenance and history must be exactly those of the python-object path."""
 from pathlib import Path
 
 import pandas as pd
@@ -24,14 +24,15 @@ def _tables(store: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def test_golden_records_built_in_slices_equal_the_ones_built_at_once(tmp_path, monkeypatch):
+def test_golden_records_built_as_arrow_columns_equal_the_python_object_ones(tmp_path, monkeypatch):
     ingest([SAMPLES / f for f in FILES], store=tmp_path / "whole")
-    monkeypatch.setattr(fold, "GOLDEN_CHUNK_RECORDS", 60)  # ~1000 records -> slices of ~35 customers
+    monkeypatch.setattr(fold, "GOLDEN_ARROW_RECORDS", 60)  # ~1000 records -> the Arrow path
     seen = []
-    real = fold.golden_records
-    monkeypatch.setattr(fold, "golden_records", lambda recs, *a: seen.append(len(recs)) or real(recs, *a))
+    real = fold.golden_columns
+    monkeypatch.setattr(fold, "golden_columns", lambda recs, *a: seen.append(len(recs)) or real(recs, *a))
+    monkeypatch.setattr(fold, "golden_records", None)  # not called
     ingest([SAMPLES / f for f in FILES], store=tmp_path / "sliced")
-    assert len(seen) > 10 and max(seen) < 200
+    assert len(seen) == 1 and seen[0] > 900
     whole, sliced = _tables(tmp_path / "whole"), _tables(tmp_path / "sliced")
     for name in whole:
         pd.testing.assert_frame_equal(sliced[name], whole[name], check_dtype=False)
@@ -52,13 +53,13 @@ def test_customers_sorted_one_column_at_a_time_equal_sort_values():
     assert fold._sort_in_place(already, "customer_id") is already  # sorted: left as it is
 
 
-def test_golden_slices_come_out_in_customer_id_order(tmp_path, monkeypatch):
+def test_arrow_golden_records_come_out_in_customer_id_order(tmp_path, monkeypatch):
     # the sort of the new customers that follows (half a million rows of ~50 columns on a first 1M
-    # ingest, the peak of its memory) is skipped when the slices are already in id order
-    monkeypatch.setattr(fold, "GOLDEN_CHUNK_RECORDS", 60)
+    # ingest, the peak of its memory) is skipped when the golden records are already in id order
+    monkeypatch.setattr(fold, "GOLDEN_ARROW_RECORDS", 60)
     made, sorts = [], []
-    real_golden, real_sort = fold._golden_in_chunks, fold._sort_in_place
-    monkeypatch.setattr(fold, "_golden_in_chunks", lambda *a: made.append(real_golden(*a)) or made[-1])
+    real_golden, real_sort = fold._golden_table, fold._sort_in_place
+    monkeypatch.setattr(fold, "_golden_table", lambda *a: made.append(real_golden(*a)) or made[-1])
     monkeypatch.setattr(fold, "_sort_in_place",
                         lambda df, key: sorts.append(df[key].is_monotonic_increasing) or real_sort(df, key))
     ingest([SAMPLES / f for f in FILES], store=tmp_path / "s")

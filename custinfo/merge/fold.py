@@ -25,9 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..memory import release_memory
 from ..store.tables import GOLDEN_FIELDS, INT_COLUMNS
-from .survivorship import golden_records
+from .survivorship import golden_columns, golden_records
 
 SPLIT_REASON = "split by new evidence"
 REDECIDED_REASON = "re-decided with match parameters measured on all records"
@@ -252,7 +251,7 @@ def regolden(records: pd.DataFrame, members: pd.DataFrame, customers: pd.DataFra
     """
     members = members[members["customer_id"].isin(affected)]
     recs = _with_customer(records, members)
-    golden = _golden_in_chunks(recs, trust, survivorship)
+    golden = _golden_table(recs, trust, survivorship)
     golden["status"], golden["merged_into"], golden["updated_at"] = "active", None, now
     old = customers.set_index("customer_id", drop=False) if len(customers) else customers
     history = _history(old, golden, recs, merged, now, batch_id, reason, events)
@@ -275,44 +274,26 @@ def _with_customer(records: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-# Above this many records, golden records are built for slices of the customers and each slice's
-# result kept as Arrow-backed text: built at once, the python objects of a first ingest of a million
-# records (half a million customers x 47 columns, plus the survivorship working copies) set the
-# peak memory of the whole ingest. 50k: the working copies of a slice stay ~100 MB.
-GOLDEN_CHUNK_RECORDS = 50_000
+# Above this many records, golden records are built as Arrow columns and kept as Arrow text, never as
+# python objects: those of a first ingest of a million records (half a million customers x 49 columns)
+# set the peak memory of the whole ingest. Smaller batches get python objects, as the stored rows they
+# are stacked with.
+GOLDEN_ARROW_RECORDS = 50_000
 
-
-def _golden_in_chunks(recs: pd.DataFrame, trust: dict, survivorship: dict | None) -> pd.DataFrame:
-    """golden_records(recs): the same rows, computed per slice of customers when recs is large (a
-    customer's golden record depends on its own records only), then in customer id order.
-
-    Each slice holds the records of a range of customer ids, in their order within the batch, so the
-    slices' rows come out already sorted: the sort of the new customers that follows in
-    `_replace_rows` (half a million rows of ~50 columns on a first 1M ingest) is then skipped."""
-    if len(recs) <= GOLDEN_CHUNK_RECORDS:
-        return golden_records(recs, trust, survivorship)
-    codes = pd.factorize(recs["customer_id"].to_numpy(dtype=object), sort=True)[0]
-    n = int(codes.max()) + 1
-    per = max(1, n * GOLDEN_CHUNK_RECORDS // len(recs))
-    order = np.argsort(codes, kind="stable")  # rows by customer id, batch order within a customer
-    cuts = np.r_[np.searchsorted(codes[order], np.arange(0, n, per)), len(order)]
-    parts = []
-    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
-        parts.append(_compact(golden_records(recs.iloc[order[lo:hi]], trust, survivorship)))
-        release_memory()  # the slice's python objects are gone: their heap pages go back before the next
-    return pd.concat(parts, ignore_index=True)
-
-
-# Golden text kept between the slices: Arrow strings with 32-bit offsets. pandas' "str" dtype
-# (ARROW_TEXT) stores 64-bit ones, 8 bytes per row and column: 230 MB of offsets alone for half a
-# million customers of ~57 columns. The store writes these arrays as they are, without a cast.
+# Golden text in Arrow strings with 32-bit offsets. pandas' "str" dtype (ARROW_TEXT) stores 64-bit ones,
+# 8 bytes per row and column: 230 MB of offsets alone for half a million customers of ~57 columns. The
+# store writes these arrays as they are, without a cast.
 GOLDEN_TEXT = pd.ArrowDtype(pa.string())
 
 
-def _compact(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns as Arrow text (missing = NA), integer columns as Int64."""
-    return df.astype({c: "Int64" if c in INT_COLUMNS else GOLDEN_TEXT
-                      for c in df.columns if df[c].dtype == object})
+def _golden_table(recs: pd.DataFrame, trust: dict, survivorship: dict | None) -> pd.DataFrame:
+    """golden_records(recs) as a frame; when recs is large, Arrow text (Int64 counts) in customer id
+    order, so that the sort of the new customers in `_replace_rows` is skipped on a first ingest."""
+    if len(recs) <= GOLDEN_ARROW_RECORDS:
+        return golden_records(recs, trust, survivorship)
+    cols = golden_columns(recs, trust, survivorship)
+    return pd.DataFrame({c: pd.array(a.to_numpy(zero_copy_only=False), dtype="Int64") if c in INT_COLUMNS
+                         else pd.arrays.ArrowExtensionArray(a) for c, a in cols.items()})
 
 
 def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, now: str) -> pd.DataFrame:

@@ -9,12 +9,18 @@ for that field, in order:
 - `recency`:      the newest record (created_at, else ingested_at);
 - `completeness`: the longer value (e.g. a full address over a partial one).
 
-Multi-valued fields (phones, emails) keep every distinct value, best first. Every golden value
-carries the record_id it came from (`src_<field>`), the per-field provenance.
+Ties go to the smaller record_id. Multi-valued fields (phones, emails) keep every distinct value, best
+first. Every golden value carries the record_id it came from (`src_<field>`), the per-field provenance.
+
+Computed column by column over all the records at once, in Arrow and numpy: every rule is a
+non-negative integer (smaller is better), the rules of a field are packed into as few int64 keys as
+fit, and one sort per field puts each customer's best value first. No python runs per record or per
+customer (only per customer whose trusted sources conflict).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,6 +36,9 @@ MULTI_VALUED = {"phones": "phone", "emails": "email"}
 CONFLICT_FIELDS = ("birth_date", "gender", "national_id")
 CONFLICT_MIN_TRUST = 0.5
 RULES = {"trust", "frequency", "recency", "completeness"}
+GOLDEN_COLUMNS = (["customer_id"] + [c for f in GOLDEN_FIELDS for c in (f, f"src_{f}")]
+                  + ["name_key", "name_pinyin", "company_key", "n_records", "channels", "first_seen", "last_seen",
+                     "conflicts"])
 
 
 def rules_for(field: str, config: dict) -> list[str]:
@@ -39,112 +48,239 @@ def rules_for(field: str, config: dict) -> list[str]:
 
 
 def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict | None = None) -> pd.DataFrame:
-    """Golden records of every customer present in `records` (which carry `customer_id`)."""
-    config = config or {}
-    r = records.copy()
-    default_trust = float(trust.get("default", 0.6))
-    codes, channels = pd.factorize(r["channel"].to_numpy(dtype=object))  # a lookup per channel, not per row
-    per_channel = np.array([float(trust.get(c, default_trust)) for c in channels] + [default_trust])
-    r["_trust"] = per_channel[codes]
-    r["_recency"] = r["created_at"].fillna(r["ingested_at"]).fillna("")
-    # Order-preserving integer codes, made once: the per-field rankings then sort numbers, not strings.
-    for col in ("customer_id", "record_id", "_recency"):
-        r[f"_o{col}"] = pd.factorize(r[col].to_numpy(dtype=object), sort=True)[0]
-    # Indexed by the integer customer codes while the fields are filled: reindexing on a string
-    # index hashed every customer id again for each of the 38 columns (20 s per million records).
-    out = pd.DataFrame({"customer_id": pd.unique(r["customer_id"])},
-                       index=pd.unique(r["_ocustomer_id"].to_numpy()))
+    """Golden records of every customer present in `records` (which carry `customer_id`), in the order
+    the customers first appear, as python objects (None for missing)."""
+    if not len(records):
+        return pd.DataFrame(columns=GOLDEN_COLUMNS, dtype=object)
+    rows, cols = _golden(records, trust, config or {})
+    order = pa.array(pd.unique(rows.cust))  # customers in the order they first appear
+    out = {name: arr.take(order).to_numpy(zero_copy_only=False) for name, arr in cols.items()}
+    out["n_records"] = out["n_records"].astype(object)  # python ints, as the other columns hold objects
+    return pd.DataFrame(out, dtype=object)
+
+
+def golden_columns(records: pd.DataFrame, trust: dict[str, float], config: dict | None = None) -> dict[str, pa.Array]:
+    """The golden records' columns (GOLDEN_COLUMNS) as Arrow arrays, one row per customer, in
+    customer_id order. No python objects: what a large batch (a first ingest) uses."""
+    if not len(records):
+        return {c: pa.array([], pa.int64() if c == "n_records" else pa.string()) for c in GOLDEN_COLUMNS}
+    return _golden(records, trust, config or {})[1]
+
+
+def _golden(records: pd.DataFrame, trust: dict[str, float], config: dict) -> tuple[_Rows, dict[str, pa.Array]]:
+    rows = _Rows.of(records, trust)
+    out: dict[str, pa.Array] = {"customer_id": rows.customer_ids}
+    best: dict[str, np.ndarray] = {}
     for field in GOLDEN_FIELDS:
+        values = _text(records[field]) if field in records.columns else pa.nulls(len(records), pa.string())
         if field in MULTI_VALUED:
-            vals, src = _multi(r, field, rules_for(MULTI_VALUED[field], config))
+            joined, top = _multi(rows, values, rules_for(MULTI_VALUED[field], config))
+            out[field] = joined
         else:
-            vals, src = _single(r, field, rules_for(field, config))
-        out[field] = vals.reindex(out.index)
-        out[f"src_{field}"] = src.reindex(out.index)
-    out = out.set_index("customer_id", drop=False)
+            top = _best_rows(rows, values, rules_for(field, config))
+            out[field] = _at(values, top)
+        best[field] = top
+        out[f"src_{field}"] = _at(rows.record_ids, top)
     # A golden `phone`/`email` is the best of the multi-valued list: keep them in step.
     for single, multi in (("phone", "phones"), ("email", "emails")):
-        out[single] = out[single].where(out[single].notna(), out[multi].str.split(",").str[0])
-    _add_keys_and_stats(out, r)
-    out["conflicts"] = conflicts(r).reindex(out.index)
-    return out.reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
+        first = pc.list_element(pc.split_pattern(out[multi], ","), 0)
+        out[single] = pc.coalesce(out[single], first)
+    for key, field in (("name_key", "name"), ("name_pinyin", "name"), ("company_key", "company")):
+        out[key] = _at(_text(records[key]), best[field]) if key in records.columns else \
+            pa.nulls(rows.n_customers, pa.string())
+    out["n_records"] = pa.array(np.bincount(rows.cust, minlength=rows.n_customers).astype(np.int64))
+    out["channels"] = _channels(rows, _text(records["channel"]))
+    seen = _text(records["ingested_at"])
+    out["first_seen"] = _at(seen, _extreme_rows(rows, seen, last=False))
+    out["last_seen"] = _at(seen, _extreme_rows(rows, seen, last=True))
+    out["conflicts"] = _conflicts(rows, records)
+    return rows, out
 
 
-_RANK_COLUMNS = ["customer_id", "record_id", "_trust", "_ocustomer_id", "_orecord_id", "_o_recency"]
+@dataclass
+class _Rows:
+    """What every field's ranking reads of the records: integer codes, smaller = better."""
+
+    cust: np.ndarray  # customer code per record (rank of customer_id)
+    n_customers: int
+    customer_ids: pa.Array  # customer_id per code
+    record_ids: pa.Array
+    trust: np.ndarray  # channel trust per record (float)
+    trust_rank: np.ndarray  # 0 = the most trusted channel
+    recency_rank: np.ndarray  # 0 = the newest record
+    record_rank: np.ndarray  # rank of record_id (ties between equal values go to the smaller id)
+
+    @classmethod
+    def of(cls, records: pd.DataFrame, trust: dict[str, float]) -> _Rows:
+        ids = _text(records["customer_id"])
+        cust, customer_ids = _dense_rank(ids)
+        record_ids = _text(records["record_id"])
+        default = float(trust.get("default", 0.6))
+        codes, channels = pd.factorize(records["channel"].to_numpy(dtype=object))  # a lookup per channel
+        per_channel = np.array([float(trust.get(c, default)) for c in channels] + [default])
+        t = per_channel[codes]
+        levels, t_code = np.unique(-t, return_inverse=True)
+        recency = pc.coalesce(_text(records["created_at"]) if "created_at" in records.columns else
+                              pa.nulls(len(records), pa.string()), _text(records["ingested_at"]), "")
+        r_code, r_values = _dense_rank(recency)
+        return cls(cust, len(customer_ids), customer_ids, record_ids, t, t_code.ravel().astype(np.int64),
+                   len(r_values) - 1 - r_code, _dense_rank(record_ids)[0])
 
 
-def _ranked(sub: pd.DataFrame, field: str, rules: list[str]) -> pd.DataFrame:
-    """`sub`'s rows ordered by customer, then best value first by `rules`, ties by record_id."""
-    cust = sub["_ocustomer_id"].to_numpy(dtype=np.int64)
-    keys = [cust]  # major key first; np.lexsort wants it last, and is stable like sort_values(kind="stable")
+def _text(values: pd.Series) -> pa.Array:
+    """A column as one Arrow string array (missing = null), whether it holds python objects or Arrow text."""
+    try:
+        arr = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: as the old python code saw it, str()
+        objs = values.to_numpy(dtype=object)
+        arr = pa.array([None if pd.isna(v) else str(v) for v in objs], type=pa.string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _dense_rank(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Code of every value (0.. in sorted order, equal values equal codes) and the sorted distinct values."""
+    if not len(arr):
+        return np.empty(0, dtype=np.int64), arr
+    code = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
+    values = pc.unique(arr)
+    return code, values.take(pc.sort_indices(values))
+
+
+def _at(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    """values[rows], null where rows is -1."""
+    return values.take(pa.array(rows, mask=rows < 0))
+
+
+def _sorted_first(groups: np.ndarray, keys: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Order of the rows by group, then by `keys` (each array of non-negative ints below its bound,
+    most important first); and the positions in that order where each group starts."""
+    packed, cur, bound = [], groups.astype(np.int64), int(groups.max(initial=0)) + 1
+    for arr, b in keys:
+        if bound * b < 2**62:
+            cur, bound = cur * b + arr, bound * b
+        else:
+            packed.append(cur)
+            cur, bound = arr.astype(np.int64), b
+    packed.append(cur)
+    order = np.argsort(packed[0], kind="stable") if len(packed) == 1 else np.lexsort(packed[::-1])
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.empty(0, dtype=np.int64)
+    return order, starts
+
+
+def _rule_keys(rows: _Rows, idx: np.ndarray, values: pa.Array, pair: np.ndarray, rules: list[str]):
+    """The rules as (key, bound) for the rows `idx` holding `values` (`pair`: their (customer, value) code)."""
+    keys = []
     for rule in rules:
         if rule == "trust":
-            keys.append(-sub["_trust"].to_numpy(dtype=float))
+            k = rows.trust_rank[idx]
         elif rule == "recency":
-            keys.append(-sub["_o_recency"].to_numpy(dtype=np.int64))
+            k = rows.recency_rank[idx]
         elif rule == "frequency":
-            value = pd.factorize(sub[field].to_numpy(dtype=object))[0].astype(np.int64)
-            _, inverse, counts = np.unique(cust * (int(value.max(initial=0)) + 1) + value, return_inverse=True,
-                                           return_counts=True)
-            keys.append(-counts[inverse.ravel()])
-        elif rule == "completeness":
-            keys.append(-np.fromiter(map(len, sub[field].to_numpy(dtype=object)), dtype=np.int64, count=len(sub)))
-    keys.append(sub["_orecord_id"].to_numpy(dtype=np.int64))
-    return sub.iloc[np.lexsort(keys[::-1])]
+            counts = np.bincount(pair)
+            k = counts.max(initial=0) - counts[pair]
+        else:  # completeness: the longer value first
+            n = pc.utf8_length(values).to_numpy(zero_copy_only=False).astype(np.int64)
+            k = n.max(initial=0) - n
+        keys.append((k.astype(np.int64), int(k.max(initial=0)) + 1))
+    keys.append((rows.record_rank[idx], int(rows.record_rank.max(initial=0)) + 1))
+    return keys
 
 
-def _single(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd.Series]:
-    sub = r.loc[r[field].notna(), _RANK_COLUMNS + [field]]
-    best = _ranked(sub, field, rules).drop_duplicates("_ocustomer_id").set_index("_ocustomer_id")
-    return best[field], best["record_id"]
+def _pairs(cust: np.ndarray, values: pa.Array) -> np.ndarray:
+    """A code per distinct (customer, value)."""
+    v = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.factorize(cust * (int(v.max(initial=0)) + 1) + v)[0]
 
 
-def _multi(r: pd.DataFrame, field: str, rules: list[str]) -> tuple[pd.Series, pd.Series]:
-    sub = r.loc[r[field].notna(), _RANK_COLUMNS + [field]]
-    # split and explode in Arrow: a python split per row was most of this function's time
-    parts = pc.split_pattern(pa.array(sub[field].to_numpy(dtype=object), type=pa.string()), ",")
-    values = pc.list_flatten(parts)
-    # assign, not ex[field] = ...: setting a column of the row selection warned (SettingWithCopyWarning
-    # on stderr under pandas 2, in the middle of an ingest's output)
-    ex = sub.drop(columns=[field]).iloc[pc.list_parent_indices(parts).to_numpy()]
-    ex = ex.assign(**{field: values.to_numpy(zero_copy_only=False)})
-    ex = ex[(ex[field] != "").to_numpy()]
-    ranked = _ranked(ex, field, rules).drop_duplicates(["customer_id", field])
-    return _join_runs(ranked["_ocustomer_id"], ranked[field]), \
-        ranked.drop_duplicates("_ocustomer_id").set_index("_ocustomer_id")["record_id"]
+def _best_rows(rows: _Rows, values: pa.Array, rules: list[str]) -> np.ndarray:
+    """Per customer code, the row of its best value of a single-valued field (-1: none)."""
+    idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+    mine = values.take(pa.array(idx))
+    cust = rows.cust[idx]
+    pair = _pairs(cust, mine) if "frequency" in rules else None
+    order, starts = _sorted_first(cust, _rule_keys(rows, idx, mine, pair, rules))
+    top = np.full(rows.n_customers, -1, dtype=np.int64)
+    top[cust[order[starts]]] = idx[order[starts]]
+    return top
 
 
-def _join_runs(keys: pd.Series, values: pd.Series, sep: str = ",") -> pd.Series:
-    """`values` joined with `sep` per run of equal `keys` (rows of a key must be contiguous), in row
-    order, indexed by key. One Arrow list join instead of a Python call per customer."""
-    k = keys.to_numpy()
-    if not len(k):
-        return pd.Series([], dtype=object)
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    offsets = pa.array(np.r_[starts, len(k)].astype(np.int32))
-    lists = pa.ListArray.from_arrays(offsets, pa.array(values.to_numpy(dtype=object), type=pa.string()))
-    return pd.Series(pc.binary_join(lists, sep).to_numpy(zero_copy_only=False), index=k[starts], dtype=object)
+def _multi(rows: _Rows, values: pa.Array, rules: list[str]) -> tuple[pa.Array, np.ndarray]:
+    """Per customer code, every distinct value of a comma-separated field, best first, joined; and the
+    row of the best one (-1: none)."""
+    parts = pc.split_pattern(values, ",")
+    flat = pc.list_flatten(parts)
+    parent = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = np.flatnonzero(pc.not_equal(flat, "").to_numpy(zero_copy_only=False))
+    flat, idx = flat.take(pa.array(keep)), parent[keep]
+    cust = rows.cust[idx]
+    pair = _pairs(cust, flat)
+    order, starts = _sorted_first(cust, _rule_keys(rows, idx, flat, pair, rules))
+    # each (customer, value) once, at its best row
+    first_of_pair = np.zeros(len(order), dtype=bool)
+    _, at = np.unique(pair[order], return_index=True)
+    first_of_pair[at] = True
+    kept = order[first_of_pair]
+    top = np.full(rows.n_customers, -1, dtype=np.int64)
+    top[cust[order[starts]]] = idx[order[starts]]
+    return _join_per_customer(rows.n_customers, cust[kept], flat.take(pa.array(kept))), top
 
 
-def _add_keys_and_stats(out: pd.DataFrame, r: pd.DataFrame) -> None:
-    """Matching keys follow the golden name/company; counts and first/last seen per customer."""
-    name_src = out["src_name"]
-    by_rec = r.set_index("record_id")
-    for key, src in (("name_key", name_src), ("name_pinyin", name_src), ("company_key", out["src_company"])):
-        out[key] = src.map(by_rec[key]) if len(by_rec) else None
-    # Vectorized: per-customer Python lambdas and min/max over Arrow strings took 20 s per 100k records.
-    cid = r["customer_id"].to_numpy(dtype=object)
-    out["n_records"] = pd.Series(cid).value_counts().reindex(out.index)
-    ch = pd.DataFrame({"c": cid, "ch": r["channel"].to_numpy(dtype=object)}).drop_duplicates()
-    ch = ch.sort_values(["c", "ch"], kind="stable")
-    out["channels"] = _join_runs(ch["c"], ch["ch"]).reindex(out.index)
-    codes, uniques = pd.factorize(r["ingested_at"].to_numpy(dtype=object), sort=True)
-    t = np.where(codes >= 0, codes, np.nan)  # a missing time is skipped, as min/max skip it
-    seen = pd.DataFrame({"c": cid, "t": t}).groupby("c", sort=False)["t"].agg(["min", "max"])
-    uniques = np.asarray(uniques, dtype=object)
-    for col, agg in (("first_seen", "min"), ("last_seen", "max")):
-        idx = seen[agg].reindex(out.index).to_numpy()
-        out[col] = [uniques[int(i)] if i == i and i >= 0 else None for i in idx]
+def _join_per_customer(n: int, cust: np.ndarray, values: pa.Array, sep: str = ",") -> pa.Array:
+    """`values` joined with `sep` per customer code (rows of a code contiguous, in the order given);
+    null for codes without any."""
+    if not len(cust):
+        return pa.nulls(n, pa.string())
+    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
+    offsets = pa.array(np.r_[starts, len(cust)].astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
+    where = np.full(n, -1, dtype=np.int64)
+    where[cust[starts]] = np.arange(len(starts))
+    return _at(joined, where)
+
+
+def _channels(rows: _Rows, channel: pa.Array) -> pa.Array:
+    """Each customer's distinct channels, sorted, joined with ','."""
+    valid = np.flatnonzero(channel.is_valid().to_numpy(zero_copy_only=False))
+    ch = channel.take(pa.array(valid))
+    code, names = _dense_rank(ch)
+    key = np.unique(rows.cust[valid] * (len(names) + 1) + code)
+    cust, code = key // (len(names) + 1), key % (len(names) + 1)
+    return _join_per_customer(rows.n_customers, cust, names.take(pa.array(code)))
+
+
+def _extreme_rows(rows: _Rows, values: pa.Array, last: bool) -> np.ndarray:
+    """Per customer code, the row of its smallest (largest if `last`) value, missing values skipped."""
+    idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+    code, distinct = _dense_rank(values.take(pa.array(idx)))
+    key = len(distinct) - 1 - code if last else code
+    order, starts = _sorted_first(rows.cust[idx], [(key, len(distinct) + 1)])
+    top = np.full(rows.n_customers, -1, dtype=np.int64)
+    top[rows.cust[idx[order[starts]]]] = idx[order[starts]]
+    return top
+
+
+def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
+    """Per customer code, the JSON of `conflicts` for customers whose trusted sources disagree."""
+    trusted = rows.trust >= CONFLICT_MIN_TRUST
+    suspects = np.zeros(rows.n_customers, dtype=bool)
+    for field in CONFLICT_FIELDS:
+        if field not in records.columns:
+            continue
+        values = _text(records[field])
+        idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False) & trusted)
+        cust = rows.cust[idx]
+        distinct = np.unique(_pairs(cust, values.take(pa.array(idx))), return_index=True)[1]
+        suspects |= np.bincount(cust[distinct], minlength=rows.n_customers) > 1
+    out = np.full(rows.n_customers, None, dtype=object)
+    if suspects.any():  # python only for the (few) customers in conflict
+        mine = suspects[rows.cust]
+        sub = records.loc[mine, ["customer_id", "record_id", *[f for f in CONFLICT_FIELDS if f in records.columns]]]
+        sub = sub.assign(_trust=rows.trust[mine])
+        found = conflicts(sub)
+        code = pc.index_in(pa.array(found.index.to_numpy(dtype=object), pa.string()), value_set=rows.customer_ids)
+        out[code.to_numpy(zero_copy_only=False).astype(np.int64)] = found.to_numpy(dtype=object)
+    return pa.array(out, type=pa.string())
 
 
 def conflicts(r: pd.DataFrame) -> pd.Series:
@@ -152,6 +288,8 @@ def conflicts(r: pd.DataFrame) -> pd.Series:
     trusted = r[r["_trust"] >= CONFLICT_MIN_TRUST]
     found: dict[str, dict] = {}
     for field in CONFLICT_FIELDS:
+        if field not in trusted.columns:
+            continue
         sub = trusted.loc[trusted[field].notna(), ["customer_id", field, "record_id"]]
         n = sub.groupby("customer_id")[field].nunique()
         # only the (few) customers in conflict, grouped once rather than scanned once each
