@@ -8,8 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custinfo.merge import survivorship
-from custinfo.merge.survivorship import CONFLICT_FIELDS, CONFLICT_MIN_TRUST, GOLDEN_COLUMNS, MULTI_VALUED, \
-    golden_columns, golden_records, rules_for
+from custinfo.merge.survivorship import (
+    CONFLICT_FIELDS,
+    CONFLICT_MIN_TRUST,
+    GOLDEN_COLUMNS,
+    MULTI_VALUED,
+    golden_columns,
+    golden_records,
+    rules_for,
+)
 from custinfo.store.tables import ARROW_TEXT, GOLDEN_FIELDS
 
 TRUST = {"crm": 0.9, "web": 0.7, "bought": 0.3, "default": 0.6}
@@ -45,7 +52,8 @@ def _reference(records: pd.DataFrame, config: dict) -> dict[str, dict]:
                 parts = [dict(r, _v=p) for r in rows if r.get(field) for p in r[field].split(",") if p]
                 best = _ranked(parts, lambda r: r["_v"], rules_for(MULTI_VALUED[field], config))
                 seen = list(dict.fromkeys(r["_v"] for r in best))
-                g[field], g[f"src_{field}"] = (",".join(seen) or None), (best[0]["record_id"] if best else None)
+                g[field] = ",".join(seen) or None
+                g[f"src_{field}"] = best[0]["record_id"] if best else None
             else:
                 cands = [r for r in rows if r.get(field) is not None]
                 best = _ranked(cands, lambda r, f=field: r[f], rules_for(field, config))
@@ -119,7 +127,8 @@ def test_arrow_text_and_python_objects_give_the_same_golden_records():
     assert cols["customer_id"].to_pylist() == ["C1", "C2"]  # customer id order
     assert cols["name"].to_pylist() == [None, "張偉"]  # C1 has no name; crm is trusted above web
     assert cols["n_records"].to_pylist() == [1, 2]
-    assert json.loads(cols["conflicts"].to_pylist()[1]) == {"birth_date": {"1990-01-02": ["R002"], "1990-01-03": ["R000"]}}
+    want = {"birth_date": {"1990-01-02": ["R002"], "1990-01-03": ["R000"]}}
+    assert json.loads(cols["conflicts"].to_pylist()[1]) == want
 
 
 def test_no_records_give_no_golden_records_with_every_column():

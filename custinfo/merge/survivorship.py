@@ -37,8 +37,8 @@ CONFLICT_FIELDS = ("birth_date", "gender", "national_id")
 CONFLICT_MIN_TRUST = 0.5
 RULES = {"trust", "frequency", "recency", "completeness"}
 GOLDEN_COLUMNS = (["customer_id"] + [c for f in GOLDEN_FIELDS for c in (f, f"src_{f}")]
-                  + ["name_key", "name_pinyin", "company_key", "n_records", "channels", "first_seen", "last_seen",
-                     "conflicts"])
+                  + ["name_key", "name_pinyin", "company_key", "n_records", "channels", "first_seen",
+                     "last_seen", "conflicts"])
 
 
 def rules_for(field: str, config: dict) -> list[str]:
@@ -47,7 +47,8 @@ def rules_for(field: str, config: dict) -> list[str]:
     return [r for r in rules if r in RULES]
 
 
-def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict | None = None) -> pd.DataFrame:
+def golden_records(records: pd.DataFrame, trust: dict[str, float],
+                   config: dict | None = None) -> pd.DataFrame:
     """Golden records of every customer present in `records` (which carry `customer_id`), in the order
     the customers first appear, as python objects (None for missing)."""
     if not len(records):
@@ -59,7 +60,8 @@ def golden_records(records: pd.DataFrame, trust: dict[str, float], config: dict 
     return pd.DataFrame(out, dtype=object)
 
 
-def golden_columns(records: pd.DataFrame, trust: dict[str, float], config: dict | None = None) -> dict[str, pa.Array]:
+def golden_columns(records: pd.DataFrame, trust: dict[str, float],
+                   config: dict | None = None) -> dict[str, pa.Array]:
     """The golden records' columns (GOLDEN_COLUMNS) as Arrow arrays, one row per customer, in
     customer_id order. No python objects: what a large batch (a first ingest) uses."""
     if not len(records):
@@ -67,7 +69,8 @@ def golden_columns(records: pd.DataFrame, trust: dict[str, float], config: dict 
     return _golden(records, trust, config or {})[1]
 
 
-def _golden(records: pd.DataFrame, trust: dict[str, float], config: dict) -> tuple[_Rows, dict[str, pa.Array]]:
+def _golden(records: pd.DataFrame, trust: dict[str, float],
+            config: dict) -> tuple[_Rows, dict[str, pa.Array]]:
     rows = _Rows.of(records, trust)
     out: dict[str, pa.Array] = {"customer_id": rows.customer_ids}
     best: dict[str, np.ndarray] = {}
@@ -169,7 +172,8 @@ def _sorted_first(groups: np.ndarray, keys: list[tuple[np.ndarray, int]]) -> tup
 
 
 def _rule_keys(rows: _Rows, idx: np.ndarray, values: pa.Array, pair: np.ndarray, rules: list[str]):
-    """The rules as (key, bound) for the rows `idx` holding `values` (`pair`: their (customer, value) code)."""
+    """The rules as (key, bound) for the rows `idx` holding `values` (`pair`: their (customer, value)
+    codes)."""
     keys = []
     for rule in rules:
         if rule == "trust":
@@ -275,10 +279,12 @@ def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
     out = np.full(rows.n_customers, None, dtype=object)
     if suspects.any():  # python only for the (few) customers in conflict
         mine = suspects[rows.cust]
-        sub = records.loc[mine, ["customer_id", "record_id", *[f for f in CONFLICT_FIELDS if f in records.columns]]]
+        fields = [f for f in CONFLICT_FIELDS if f in records.columns]
+        sub = records.loc[mine, ["customer_id", "record_id", *fields]]
         sub = sub.assign(_trust=rows.trust[mine])
         found = conflicts(sub)
-        code = pc.index_in(pa.array(found.index.to_numpy(dtype=object), pa.string()), value_set=rows.customer_ids)
+        ids = pa.array(found.index.to_numpy(dtype=object), pa.string())
+        code = pc.index_in(ids, value_set=rows.customer_ids)
         out[code.to_numpy(zero_copy_only=False).astype(np.int64)] = found.to_numpy(dtype=object)
     return pa.array(out, type=pa.string())
 
