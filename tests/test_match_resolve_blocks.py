@@ -15,7 +15,7 @@ import pytest
 from custinfo.match import load_settings
 from custinfo.match.blocking import BlockingOptions, block, block_keys, pairs_within
 from custinfo.match.engine import Matcher
-from custinfo.match.incremental import build_keys, canonical_ranks
+from custinfo.match.incremental import build_keys, canonical_ranks, index_difference
 from custinfo.store.tables import ARROW_TEXT
 
 
@@ -101,3 +101,14 @@ def test_canonical_ranks_order_by_file_then_id_whatever_the_chunks_and_frames():
     assert np.array_equal(ranks, expect)
     only_ids = canonical_ranks([pd.DataFrame({"record_id": ids})])[0]
     assert np.array_equal(only_ids, np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable")))
+
+
+def test_index_difference_is_setdiff1d_of_sorted_distinct_indexes():
+    # the mask replaced np.setdiff1d, which sorted a million indexes twice on a first ingest
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 10, 1000):
+        a = np.unique(rng.integers(0, max(n, 1), size=n // 2)) if n else np.empty(0, dtype=np.int64)
+        b = np.unique(rng.integers(0, max(n, 1), size=n // 3)) if n else np.empty(0, dtype=np.int64)
+        assert index_difference(n, a, b).tolist() == np.setdiff1d(a, b).tolist()
+    everything = np.arange(50)
+    assert len(index_difference(50, everything, everything)) == 0

@@ -29,6 +29,7 @@ from .incremental import (
     canonical_ranks,
     chunked_text,
     incremental_records,
+    index_difference,
     index_union,
     pair_ends,
     pairs_touching,
@@ -430,7 +431,7 @@ class Matcher:
                 con.execute("DROP TABLE pairs_1")
             t0 = whole_customers(index_union(n, new_idx, pair_ends(con, "pairs_a")), grp)
             met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
-            rest = np.setdiff1d(t0, new_idx)
+            rest = index_difference(n, t0, new_idx)
             if len(rest):  # existing customers met: look one step further
                 pairs_touching(con, s, rest, "pairs_2")
                 con.execute("CREATE TEMP TABLE pairs_b AS SELECT * FROM pairs_a UNION SELECT * FROM pairs_2")

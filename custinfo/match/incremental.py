@@ -248,6 +248,15 @@ def index_union(n: int, *parts: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def index_difference(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sorted distinct record indexes (0..n-1) of `a` that are not in `b`: np.setdiff1d, by a mask over
+    the records (setdiff1d sorted a million indexes twice, 1.7 s of a first ingest where `a` = `b`)."""
+    mask = np.zeros(n, dtype=bool)
+    mask[a] = True
+    mask[b] = False
+    return np.flatnonzero(mask)
+
+
 def u_pool(n: int, seed: int) -> np.ndarray:
     """Records whose random pairs measure u: a seeded sample of all records (stored and new), sorted."""
     if n <= U_SAMPLE:
