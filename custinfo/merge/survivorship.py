@@ -94,8 +94,8 @@ def _golden(records: pd.DataFrame, trust: dict[str, float],
     out["n_records"] = pa.array(np.bincount(rows.cust, minlength=rows.n_customers).astype(np.int64))
     out["channels"] = _channels(rows, _text(records["channel"]))
     seen = _text(records["ingested_at"])
-    out["first_seen"] = _at(seen, _extreme_rows(rows, seen, last=False))
-    out["last_seen"] = _at(seen, _extreme_rows(rows, seen, last=True))
+    first, last = _extreme_rows(rows, seen)
+    out["first_seen"], out["last_seen"] = _at(seen, first), _at(seen, last)
     out["conflicts"] = _conflicts(rows, records)
     return rows, out
 
@@ -246,22 +246,32 @@ def _join_per_customer(n: int, cust: np.ndarray, values: pa.Array, sep: str = ",
 def _channels(rows: _Rows, channel: pa.Array) -> pa.Array:
     """Each customer's distinct channels, sorted, joined with ','."""
     valid = np.flatnonzero(channel.is_valid().to_numpy(zero_copy_only=False))
-    ch = channel.take(pa.array(valid))
-    code, names = _dense_rank(ch)
-    key = np.unique(rows.cust[valid] * (len(names) + 1) + code)
-    cust, code = key // (len(names) + 1), key % (len(names) + 1)
-    return _join_per_customer(rows.n_customers, cust, names.take(pa.array(code)))
+    enc = pc.dictionary_encode(channel.take(pa.array(valid)))  # a few channels: hashed, not sorted
+    names = enc.dictionary.take(pc.sort_indices(enc.dictionary))
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(names))
+    width = len(names) + 1
+    key = rows.cust[valid] * width + rank[enc.indices.to_numpy(zero_copy_only=False)]
+    if rows.n_customers * width <= 64 * max(len(key), 1):  # distinct (customer, channel), sorted
+        seen = np.zeros(rows.n_customers * width, dtype=bool)
+        seen[key] = True
+        key = np.flatnonzero(seen)
+    else:
+        key = np.unique(key)
+    return _join_per_customer(rows.n_customers, key // width, names.take(pa.array(key % width)))
 
 
-def _extreme_rows(rows: _Rows, values: pa.Array, last: bool) -> np.ndarray:
-    """Per customer code, the row of its smallest (largest if `last`) value, missing values skipped."""
+def _extreme_rows(rows: _Rows, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer code, the rows of its smallest and of its largest value (-1: none), missing values
+    skipped."""
     idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
     code, distinct = _dense_rank(values.take(pa.array(idx)))
-    key = len(distinct) - 1 - code if last else code
-    order, starts = _sorted_first(rows.cust[idx], [(key, len(distinct) + 1)])
-    top = np.full(rows.n_customers, -1, dtype=np.int64)
-    top[rows.cust[idx[order[starts]]]] = idx[order[starts]]
-    return top
+    order, starts = _sorted_first(rows.cust[idx], [(code, len(distinct) + 1)])
+    ends = np.r_[starts[1:], len(order)][: len(starts)] - 1  # (none when no value at all)
+    first, last = np.full(rows.n_customers, -1, dtype=np.int64), np.full(rows.n_customers, -1, dtype=np.int64)
+    cust = rows.cust[idx[order[starts]]]
+    first[cust], last[cust] = idx[order[starts]], idx[order[ends]]
+    return first, last
 
 
 def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
