@@ -106,3 +106,14 @@ def test_records_with_their_customer_leave_the_callers_frame_as_it_was():
     assert list(got.columns) == ["record_id", "name", "customer_id"]
     assert list(plain.columns) == ["record_id", "name"] and plain.index.tolist() == [5, 6, 7]
     pd.testing.assert_frame_equal(recs, before)
+
+
+def test_in_set_is_isin_for_text_in_arrow():
+    # fold's membership tests on a million customer ids run in Arrow (pandas' isin hashed python strings)
+    from custinfo.store.tables import ARROW_TEXT
+
+    ids = ["C1", None, "C3", "C2"]
+    for values in (pd.Series(ids, dtype=object), pd.Series(ids, dtype=ARROW_TEXT),
+                   pd.Series([], dtype=object)):
+        for keys in ({"C1", "C2"}, set(), {"C9"}):
+            assert fold.in_set(values, keys).tolist() == values.isin(keys).tolist()

@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from ..config import Config, config_dir, load_config
 from ..memory import release_memory
-from ..merge.fold import fold, unchanged_customers
+from ..merge.fold import fold, in_set, unchanged_customers
 from ..store.store import Store, utcnow
 from ..store.tables import TABLES
 from .existing import customer_sizes, stored_records, touched_records
@@ -238,15 +239,15 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
         else pd.DataFrame()
     # Only rows that differ from the stored ones are written (appended to the log tables): a touched
     # customer whose records and golden record stay as they were costs nothing.
-    res.customers = _rows_where(res.customers, res.customers["customer_id"].isin(res.changed_customers))
+    res.customers = _rows_where(res.customers, in_set(res.customers["customer_id"], res.changed_customers))
     before = res.membership["record_id"].map(membership.set_index("record_id")["customer_id"])
     res.membership = _rows_where(res.membership, res.membership["customer_id"] != before)
     return res
 
 
-def _rows_where(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+def _rows_where(df: pd.DataFrame, mask) -> pd.DataFrame:
     """df[mask], without copying every column when every row is kept (a first ingest writes them all)."""
-    keep = mask.to_numpy(dtype=bool)
+    keep = np.asarray(mask, dtype=bool)
     return df if keep.all() else df[keep]
 
 
