@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..memory import release_memory
 from ..store.tables import GOLDEN_FIELDS
 
 DEFAULT_RULES = ["trust", "frequency", "recency", "completeness"]
@@ -72,6 +73,9 @@ def golden_columns(records: pd.DataFrame, trust: dict[str, float],
 def _golden(records: pd.DataFrame, trust: dict[str, float],
             config: dict) -> tuple[_Rows, dict[str, pa.Array]]:
     rows = _Rows.of(records, trust)
+    # Arrow's pool keeps what a step freed: handed back after each step, the working copies of one
+    # field are not resident under those of the next (the peak of a first 1M ingest is set here)
+    release_memory()
     out: dict[str, pa.Array] = {"customer_id": rows.customer_ids}
     best: dict[str, np.ndarray] = {}
     for field in GOLDEN_FIELDS:
@@ -84,6 +88,8 @@ def _golden(records: pd.DataFrame, trust: dict[str, float],
             out[field] = _at(values, top)
         best[field] = top
         out[f"src_{field}"] = _at(rows.record_ids, top)
+        del values
+        release_memory()
     # A golden `phone`/`email` is the best of the multi-valued list: keep them in step.
     for single, multi in (("phone", "phones"), ("email", "emails")):
         first = pc.list_element(pc.split_pattern(out[multi], ","), 0)
@@ -91,11 +97,15 @@ def _golden(records: pd.DataFrame, trust: dict[str, float],
     for key, field in (("name_key", "name"), ("name_pinyin", "name"), ("company_key", "company")):
         out[key] = _at(_text(records[key]), best[field]) if key in records.columns else \
             pa.nulls(rows.n_customers, pa.string())
+    release_memory()
     out["n_records"] = pa.array(np.bincount(rows.cust, minlength=rows.n_customers).astype(np.int64))
     out["channels"] = _channels(rows, _text(records["channel"]))
+    release_memory()
     seen = _text(records["ingested_at"])
     first, last = _extreme_rows(rows, seen)
     out["first_seen"], out["last_seen"] = _at(seen, first), _at(seen, last)
+    del seen
+    release_memory()
     out["conflicts"] = _conflicts(rows, records)
     return rows, out
 
@@ -119,10 +129,11 @@ class _Rows:
         cust, customer_ids = _dense_rank(ids)
         record_ids = _text(records["record_id"])
         default = float(trust.get("default", 0.6))
-        codes, channels = pd.factorize(records["channel"].to_numpy(dtype=object))  # a lookup per channel
-        per_channel = np.array([float(trust.get(c, default)) for c in channels] + [default])
-        t = per_channel[codes]
-        levels, t_code = np.unique(-t, return_inverse=True)
+        channels = pc.dictionary_encode(_text(records["channel"]))  # a lookup per channel, not per row
+        per_channel = np.array([float(trust.get(c, default)) for c in channels.dictionary.to_pylist()]
+                               + [default])
+        t = per_channel[channels.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        _, t_code = np.unique(-t, return_inverse=True)
         recency = pc.coalesce(_text(records["created_at"]) if "created_at" in records.columns else
                               pa.nulls(len(records), pa.string()), _text(records["ingested_at"]), "")
         r_code, r_values = _dense_rank(recency)
@@ -140,10 +151,17 @@ def _text(values: pd.Series) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _dense_rank(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Code of every value (0.. in sorted order, equal values equal codes) and the sorted distinct values."""
+def _dense_rank(arr: pa.Array, few: bool = False) -> tuple[np.ndarray, pa.Array]:
+    """Code of every value (0.. in sorted order, equal values equal codes) and the sorted distinct values.
+    `few`: the values repeat a lot (the ingest times of a batch): only the distinct ones are sorted."""
     if not len(arr):
         return np.empty(0, dtype=np.int64), arr
+    if few:
+        enc = pc.dictionary_encode(arr)
+        order = pc.sort_indices(enc.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[enc.indices.to_numpy(zero_copy_only=False)], enc.dictionary.take(pa.array(order))
     code = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
     values = pc.unique(arr)
     return code, values.take(pc.sort_indices(values))
@@ -265,7 +283,7 @@ def _extreme_rows(rows: _Rows, values: pa.Array) -> tuple[np.ndarray, np.ndarray
     """Per customer code, the rows of its smallest and of its largest value (-1: none), missing values
     skipped."""
     idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
-    code, distinct = _dense_rank(values.take(pa.array(idx)))
+    code, distinct = _dense_rank(values.take(pa.array(idx)), few=True)
     order, starts = _sorted_first(rows.cust[idx], [(code, len(distinct) + 1)])
     ends = np.r_[starts[1:], len(order)][: len(starts)] - 1  # (none when no value at all)
     first, last = np.full(rows.n_customers, -1, dtype=np.int64), np.full(rows.n_customers, -1, dtype=np.int64)
@@ -286,6 +304,8 @@ def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
         cust = rows.cust[idx]
         distinct = np.unique(_pairs(cust, values.take(pa.array(idx))), return_index=True)[1]
         suspects |= np.bincount(cust[distinct], minlength=rows.n_customers) > 1
+        del values
+        release_memory()
     out = np.full(rows.n_customers, None, dtype=object)
     if suspects.any():  # python only for the (few) customers in conflict
         mine = suspects[rows.cust]
