@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..store.tables import GOLDEN_FIELDS, INT_COLUMNS
-from .survivorship import golden_columns, golden_records
+from .survivorship import golden_columns, golden_records, text_array
 
 SPLIT_REASON = "split by new evidence"
 REDECIDED_REASON = "re-decided with match parameters measured on all records"
@@ -266,8 +266,8 @@ def _with_customer(records: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame
     if "customer_id" in records.columns:
         records = records.drop(columns=["customer_id"])
     # looked up in Arrow: pandas' map hashed a million python strings (1.2 s of a first 1M ingest)
-    at = pc.index_in(_arrow(records["record_id"]), value_set=_arrow(members["record_id"]))
-    cust = _arrow(members["customer_id"]).take(at) if len(members) else pa.nulls(len(records), pa.string())
+    at = pc.index_in(text_array(records["record_id"]), value_set=text_array(members["record_id"]))
+    cust = text_array(members["customer_id"]).take(at)
     keep = cust.is_valid().to_numpy(zero_copy_only=False)
     # a shallow copy when all are kept: the new column and index are its own, the caller's frame keeps its
     out = records.copy(deep=False) if keep.all() else records.take(np.flatnonzero(keep))
@@ -385,8 +385,7 @@ def in_set(values: pd.Series, keys) -> np.ndarray:
     """values.isin(keys) for text, in Arrow: pandas hashed a million python strings (~1 s per call on
     a first 1M ingest). Missing values are in no set."""
     wanted = pa.array([str(k) for k in keys], pa.string())
-    return pc.is_in(_arrow(values).cast(pa.string()), value_set=wanted).fill_null(False).to_numpy(
-        zero_copy_only=False)
+    return pc.is_in(text_array(values), value_set=wanted).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _arrow(values: pd.Series) -> pa.Array:

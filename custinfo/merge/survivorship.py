@@ -79,7 +79,8 @@ def _golden(records: pd.DataFrame, trust: dict[str, float],
     out: dict[str, pa.Array] = {"customer_id": rows.customer_ids}
     best: dict[str, np.ndarray] = {}
     for field in GOLDEN_FIELDS:
-        values = _text(records[field]) if field in records.columns else pa.nulls(len(records), pa.string())
+        values = text_array(records[field]) if field in records.columns else \
+            pa.nulls(len(records), pa.string())
         if field in MULTI_VALUED:
             joined, top = _multi(rows, values, rules_for(MULTI_VALUED[field], config))
             out[field] = joined
@@ -95,13 +96,13 @@ def _golden(records: pd.DataFrame, trust: dict[str, float],
         first = pc.list_element(pc.split_pattern(out[multi], ","), 0)
         out[single] = pc.coalesce(out[single], first)
     for key, field in (("name_key", "name"), ("name_pinyin", "name"), ("company_key", "company")):
-        out[key] = _at(_text(records[key]), best[field]) if key in records.columns else \
+        out[key] = _at(text_array(records[key]), best[field]) if key in records.columns else \
             pa.nulls(rows.n_customers, pa.string())
     release_memory()
     out["n_records"] = pa.array(np.bincount(rows.cust, minlength=rows.n_customers).astype(np.int64))
-    out["channels"] = _channels(rows, _text(records["channel"]))
+    out["channels"] = _channels(rows, text_array(records["channel"]))
     release_memory()
-    seen = _text(records["ingested_at"])
+    seen = text_array(records["ingested_at"])
     first, last = _extreme_rows(rows, seen)
     out["first_seen"], out["last_seen"] = _at(seen, first), _at(seen, last)
     del seen
@@ -125,24 +126,25 @@ class _Rows:
 
     @classmethod
     def of(cls, records: pd.DataFrame, trust: dict[str, float]) -> _Rows:
-        ids = _text(records["customer_id"])
+        ids = text_array(records["customer_id"])
         cust, customer_ids = _dense_rank(ids)
-        record_ids = _text(records["record_id"])
+        record_ids = text_array(records["record_id"])
         default = float(trust.get("default", 0.6))
-        channels = pc.dictionary_encode(_text(records["channel"]))  # a lookup per channel, not per row
+        channels = pc.dictionary_encode(text_array(records["channel"]))  # a lookup per channel, not per row
         per_channel = np.array([float(trust.get(c, default)) for c in channels.dictionary.to_pylist()]
                                + [default])
         t = per_channel[channels.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
         _, t_code = np.unique(-t, return_inverse=True)
-        recency = pc.coalesce(_text(records["created_at"]) if "created_at" in records.columns else
-                              pa.nulls(len(records), pa.string()), _text(records["ingested_at"]), "")
+        recency = pc.coalesce(text_array(records["created_at"]) if "created_at" in records.columns else
+                              pa.nulls(len(records), pa.string()), text_array(records["ingested_at"]), "")
         r_code, r_values = _dense_rank(recency)
         return cls(cust, len(customer_ids), customer_ids, record_ids, t, t_code.ravel().astype(np.int64),
                    len(r_values) - 1 - r_code, _dense_rank(record_ids)[0])
 
 
-def _text(values: pd.Series) -> pa.Array:
-    """A column as one Arrow string array (missing = null), whether it holds python objects or Arrow text."""
+def text_array(values: pd.Series) -> pa.Array:
+    """A column as one Arrow string array (missing = null), whether it holds python objects or Arrow text
+    (values that are not text: their str())."""
     try:
         arr = pa.array(values, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: as the old python code saw it, str()
@@ -299,7 +301,7 @@ def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
     for field in CONFLICT_FIELDS:
         if field not in records.columns:
             continue
-        values = _text(records[field])
+        values = text_array(records[field])
         idx = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False) & trusted)
         cust = rows.cust[idx]
         distinct = np.unique(_pairs(cust, values.take(pa.array(idx))), return_index=True)[1]
