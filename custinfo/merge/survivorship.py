@@ -165,8 +165,9 @@ def _dense_rank(arr: pa.Array, few: bool = False) -> tuple[np.ndarray, pa.Array]
         rank[order] = np.arange(len(order))
         return rank[enc.indices.to_numpy(zero_copy_only=False)], enc.dictionary.take(pa.array(order))
     code = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
-    values = pc.unique(arr)
-    return code, values.take(pc.sort_indices(values))
+    row = np.empty(int(code.max()) + 1, dtype=np.int64)  # a row holding each code: no second sort
+    row[code] = np.arange(len(code))
+    return code, arr.take(pa.array(row))
 
 
 def _at(values: pa.Array, rows: np.ndarray) -> pa.Array:
