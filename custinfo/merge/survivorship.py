@@ -225,9 +225,14 @@ def _best_rows(rows: _Rows, values: pa.Array, rules: list[str]) -> np.ndarray:
     cust = rows.cust[idx]
     pair = _pairs(cust, mine) if "frequency" in rules else None
     order, starts = _sorted_first(cust, _rule_keys(rows, idx, mine, pair, rules))
-    top = np.full(rows.n_customers, -1, dtype=np.int64)
-    top[cust[order[starts]]] = idx[order[starts]]
-    return top
+    return _row_per_customer(rows.n_customers, cust[order[starts]], idx[order[starts]])
+
+
+def _row_per_customer(n: int, cust: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """An array over the n customer codes: `row` at `cust`, -1 elsewhere."""
+    out = np.full(n, -1, dtype=np.int64)
+    out[cust] = row
+    return out
 
 
 def _multi(rows: _Rows, values: pa.Array, rules: list[str]) -> tuple[pa.Array, np.ndarray]:
@@ -246,8 +251,7 @@ def _multi(rows: _Rows, values: pa.Array, rules: list[str]) -> tuple[pa.Array, n
     _, at = np.unique(pair[order], return_index=True)
     first_of_pair[at] = True
     kept = order[first_of_pair]
-    top = np.full(rows.n_customers, -1, dtype=np.int64)
-    top[cust[order[starts]]] = idx[order[starts]]
+    top = _row_per_customer(rows.n_customers, cust[order[starts]], idx[order[starts]])
     return _join_per_customer(rows.n_customers, cust[kept], flat.take(pa.array(kept))), top
 
 
@@ -267,12 +271,9 @@ def _join_per_customer(n: int, cust: np.ndarray, values: pa.Array, sep: str = ",
 def _channels(rows: _Rows, channel: pa.Array) -> pa.Array:
     """Each customer's distinct channels, sorted, joined with ','."""
     valid = np.flatnonzero(channel.is_valid().to_numpy(zero_copy_only=False))
-    enc = pc.dictionary_encode(channel.take(pa.array(valid)))  # a few channels: hashed, not sorted
-    names = enc.dictionary.take(pc.sort_indices(enc.dictionary))
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(names))
+    code, names = _dense_rank(channel.take(pa.array(valid)), few=True)  # a few channels
     width = len(names) + 1
-    key = rows.cust[valid] * width + rank[enc.indices.to_numpy(zero_copy_only=False)]
+    key = rows.cust[valid] * width + code
     if rows.n_customers * width <= 64 * max(len(key), 1):  # distinct (customer, channel), sorted
         seen = np.zeros(rows.n_customers * width, dtype=bool)
         seen[key] = True
@@ -289,10 +290,9 @@ def _extreme_rows(rows: _Rows, values: pa.Array) -> tuple[np.ndarray, np.ndarray
     code, distinct = _dense_rank(values.take(pa.array(idx)), few=True)
     order, starts = _sorted_first(rows.cust[idx], [(code, len(distinct) + 1)])
     ends = np.r_[starts[1:], len(order)][: len(starts)] - 1  # (none when no value at all)
-    first, last = np.full(rows.n_customers, -1, dtype=np.int64), np.full(rows.n_customers, -1, dtype=np.int64)
     cust = rows.cust[idx[order[starts]]]
-    first[cust], last[cust] = idx[order[starts]], idx[order[ends]]
-    return first, last
+    return (_row_per_customer(rows.n_customers, cust, idx[order[starts]]),
+            _row_per_customer(rows.n_customers, cust, idx[order[ends]]))
 
 
 def _conflicts(rows: _Rows, records: pd.DataFrame) -> pa.Array:
