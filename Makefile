@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/custinfo report summary
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python bench/normalize.py
