@@ -53,7 +53,8 @@ def prepare_all(folder: Path, workers: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path, help="a bench/scale.py cache folder (with files.json)")
-    ap.add_argument("--workers", default="2,1", help="comma-separated worker counts, one run each")
+    ap.add_argument("--workers", default="2,1,0",
+                    help="comma-separated worker counts (0 = in this process), one run each")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
