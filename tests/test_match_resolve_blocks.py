@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -93,7 +92,9 @@ def test_canonical_ranks_order_by_file_then_id_whatever_the_chunks_and_frames():
     files = [rng.choice(["crm.csv", "web.xlsx", "Ä.csv", ""]) for _ in ids]
     files[3] = None  # a record without a source file sorts with ""
     new = pd.DataFrame({"record_id": ids[:120], "source_file": files[:120]})
-    old = pd.DataFrame({"record_id": _chunked_text(ids[120:], 5), "source_file": _chunked_text(files[120:], 3)})
+    old = pd.DataFrame(
+        {"record_id": _chunked_text(ids[120:], 5), "source_file": _chunked_text(files[120:], 3)}
+    )
     ranks = np.concatenate(canonical_ranks([new, old]))
     key = [(f or "", r) for f, r in zip(files, ids, strict=True)]
     expect = np.empty(len(key), dtype=np.int64)
@@ -112,3 +113,35 @@ def test_index_difference_is_setdiff1d_of_sorted_distinct_indexes():
         assert index_difference(n, a, b).tolist() == np.setdiff1d(a, b).tolist()
     everything = np.arange(50)
     assert len(index_difference(50, everything, everything)) == 0
+
+
+def test_a_neighbourhood_strips_from_its_address_tails_the_city_only_other_records_name():
+    """Resolve featurizes a neighbourhood of the records it keyed: its address tails must be those of
+    featurizing every record at once, where the admin names come from all of them (a city written
+    only by a record outside the neighbourhood was left at the head of the tail)."""
+    from custinfo.match.compare import tf_columns
+    from custinfo.match.features import needed_columns
+    from custinfo.match.incremental import build_features
+
+    s = load_settings()
+    rows = [
+        {"record_id": "a", "name_key": "王伟", "name_pinyin": "wang wei", "city": None,
+         "address_key": "sandybay28monarohighway"},
+        {"record_id": "b", "name_key": "李娜", "name_pinyin": "li na", "city": "Sandy Bay",
+         "address_key": "sandybay3beachroad"},
+        {"record_id": "c", "name_key": "张敏", "name_pinyin": "zhang min", "city": "Hobart",
+         "address_key": "hobart9elizabethstreet"},
+    ]
+    df = pd.DataFrame(rows)
+    tails = {}
+    for keep in ([0, 1, 2], [0]):
+        m = Matcher(s)
+        con = m._connect()
+        m._register(con, [(df, False, np.full(len(df), -1, dtype=np.int32))],
+                    needed_columns(s.columns | tf_columns(s))[0])
+        build_keys(con, s)
+        build_features(con, s, np.array(keep))
+        tails[len(keep)] = dict(con.sql("SELECT idx, address_tail FROM recs_feat").fetchall())
+        con.close()
+    assert tails[3][0] == "28monarohighway"
+    assert tails[1][0] == tails[3][0]

@@ -248,7 +248,21 @@ _KEY_PUNCT = re.compile(r"[\s\W_]+")  # what normalize's match_key (address_key)
 
 
 def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
-    """Regex for the leading province / city / district names of an address key (those in the data)."""
+    """Regex for the leading province / city / district names of an address key (those in the data).
+
+    Made once per connection, from the first records it keys: resolve keys every record, then builds
+    the full features of a neighbourhood of them, whose address tails must strip the names of all the
+    records, as featurizing them all at once does (the neighbourhood's own names missed a city that
+    only other records name, and its three scans of the records came a second time)."""
+    try:
+        return con.execute("SELECT regex FROM admin_prefix").fetchone()[0]
+    except duckdb.CatalogException:
+        regex = _admin_regex(con, src)
+    con.execute("CREATE TEMP TABLE admin_prefix AS SELECT ?::VARCHAR AS regex", [regex])
+    return regex
+
+
+def _admin_regex(con: duckdb.DuckDBPyConnection, src: str) -> str:
     cols = [
         c
         for c in ("province", "city", "district")
@@ -260,7 +274,8 @@ def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     names = [
         r[0]
         for r in con.sql(
-            f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20 ORDER BY x LIMIT 20000"
+            f"SELECT x FROM ({union}) WHERE x IS NOT NULL AND length(x) BETWEEN 2 AND 20"
+            " ORDER BY x LIMIT 20000"
         ).fetchall()
     ]
     if not names:
