@@ -223,3 +223,13 @@ def test_name_batch_agrees_with_normalize_name(values) -> None:
         one = normalize_name(text)
         assert cols["name"][i] == one.name
         assert (cols["name_key"][i], cols["name_pinyin"][i]) == (one.key, one.pinyin)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=16))
+def test_latin_name_fast_paths_give_what_the_general_forms_give(word):
+    """The ASCII shortcuts of name folding and title case (most Latin names take them) must not change
+    a single name: they skip NFD and a regex per word, nothing else."""
+    from custinfo.normalize import names
+
+    assert names._fold_latin(word) == names._fold_any(word)
+    assert names._title_word(word) == names._title_any(word)

@@ -320,7 +320,7 @@ def _replace_rows(customers: pd.DataFrame, golden: pd.DataFrame, merged: dict, n
     if len(keep):
         out = keep.reset_index(drop=True)
     else:  # golden itself, so that its columns are replaced (and freed) one by one while sorting
-        golden.reset_index(drop=True, inplace=True)
+        golden.index = pd.RangeIndex(len(golden))  # reset_index(drop=True) in place (pandas 4: no inplace)
         out = golden
     return _sort_in_place(out, "customer_id")
 

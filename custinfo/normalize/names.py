@@ -121,6 +121,12 @@ def _drop_latin_titles(part: str, hint: list[str | None]) -> str:
 
 
 def _title_word(word: str) -> str:
+    if word.isascii() and word.isalpha():  # one run of letters: what _title_any gives, without a regex
+        return word.capitalize() if word.isupper() or word.islower() else word
+    return _title_any(word)
+
+
+def _title_any(word: str) -> str:
     if word.isupper() or word.islower():
         return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), word.lower())
     return word
@@ -231,6 +237,12 @@ def _latin_syllables(name: str) -> list[str]:
 
 
 def _fold_latin(word: str) -> str:
+    if word.isascii():  # nothing to fold (most Latin names): what _fold_any gives, without NFD
+        return word
+    return _fold_any(word)
+
+
+def _fold_any(word: str) -> str:
     word = word.replace("ü", "v")
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
