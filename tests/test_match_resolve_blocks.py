@@ -145,3 +145,38 @@ def test_a_neighbourhood_strips_from_its_address_tails_the_city_only_other_recor
         con.close()
     assert tails[3][0] == "28monarohighway"
     assert tails[1][0] == tails[3][0]
+
+
+def test_featurizing_every_record_counts_the_same_statistics_as_counting_them_on_the_keys():
+    """A first ingest featurizes every record and counts names per phone/email/address and term
+    frequencies on those records themselves; they must be what counting them on every record's keys
+    (as a neighbourhood does) gives."""
+    from custinfo.match.compare import tf_columns
+    from custinfo.match.features import build_records, needed_columns
+    from custinfo.match.incremental import build_features
+
+    s = load_settings()
+    df = crowded_records()
+    df.loc[::2, ["phone", "phones"]] = [[f"+86139{i:08d}"] * 2 for i in range(0, len(df), 2)]  # private
+    n = len(df)
+    built = {}
+    for way in ("every", "keys"):
+        m = Matcher(s)
+        con = m._connect()
+        m._register(con, [(df, False, np.full(n, -1, dtype=np.int32))],
+                    needed_columns(s.columns | tf_columns(s))[0])
+        build_keys(con, s)
+        if way == "every":
+            build_features(con, s, np.arange(n))
+            table = "recs_feat"
+        else:
+            build_records(con, "src", s.columns, tf_columns(s), mobile_pattern=s.mobile_pattern,
+                          shared_min_names=s.shared_min_names, tf_source="src", stats_source="recs_keys")
+            table = "recs"
+        frame = con.sql(f"SELECT * FROM {table} ORDER BY idx").fetchdf()
+        built[way] = frame.map(lambda v: sorted(v) if isinstance(v, (list, np.ndarray)) else v)
+        con.close()
+    every = built["every"]
+    assert every["phones_private"].isna().any() and every["phones_private"].notna().any()
+    assert (every["address_key_names"] > 1).any()
+    pd.testing.assert_frame_equal(built["every"], built["keys"])

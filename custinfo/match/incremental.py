@@ -293,6 +293,9 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
         con.unregister("keep_arrow")
         con.execute("CREATE TEMP VIEW src_part AS SELECT * FROM src WHERE idx IN (SELECT idx FROM keep_idx)")
     con.execute("DROP VIEW IF EXISTS recs")
+    # Featurizing every record (a first ingest), the statistics are counted on these very records,
+    # each list unnested once, not a second time from the keys of the same records: the same values
+    # (list elements may come in another order), 10.3-10.8 -> 9.0-9.3 s of a first ingest of 1M.
     build_records(
         con,
         "src" if every else "src_part",
@@ -300,8 +303,8 @@ def build_features(con: duckdb.DuckDBPyConnection, settings: MatchSettings, keep
         tf_columns(s),
         mobile_pattern=s.mobile_pattern,
         shared_min_names=s.shared_min_names,
-        tf_source="src",
-        stats_source="recs_keys",
+        tf_source=None if every else "src",
+        stats_source=None if every else "recs_keys",
     )
     con.execute("DROP VIEW IF EXISTS src_part")
     drop_tables(con, "keep_idx")
