@@ -384,8 +384,13 @@ def _with_sources(hist: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
 def in_set(values: pd.Series, keys) -> np.ndarray:
     """values.isin(keys) for text, in Arrow: pandas hashed a million python strings (~1 s per call on
     a first 1M ingest). Missing values are in no set."""
+    return text_in(text_array(values), keys).to_numpy(zero_copy_only=False)
+
+
+def text_in(values: pa.Array, keys) -> pa.BooleanArray:
+    """Whether each text value is one of `keys` (compared as str); missing values are in no set."""
     wanted = pa.array([str(k) for k in keys], pa.string())
-    return pc.is_in(text_array(values), value_set=wanted).fill_null(False).to_numpy(zero_copy_only=False)
+    return pc.is_in(values, value_set=wanted).fill_null(False)
 
 
 def _arrow(values: pd.Series) -> pa.Array:
