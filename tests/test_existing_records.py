@@ -52,14 +52,14 @@ def test_matching_on_a_few_columns_of_the_stored_records_folds_the_same_customer
 
     monkeypatch.setattr(pipeline, "_existing_records", spy)
     reduced = _ingest_twice(tmp_path / "reduced")
-    stored = set(seen[-1].columns)
-    assert "record_id" in stored and "customer_id" in stored and len(seen[-1]) > 100
+    stored = set(seen[-1].records.columns)
+    assert "record_id" in stored and "customer_id" in stored and len(seen[-1].records) > 100
     assert not {"name", "company", "title", "channel", "source_row"} & stored  # fold's columns: not read for all
 
     # every column of every stored record, as before
     monkeypatch.setattr(assign_mod, "matching_columns", pipeline._stored_columns)
     full = _ingest_twice(tmp_path / "full")
-    assert {"name", "company", "title"} <= set(seen[-1].columns)
+    assert {"name", "company", "title"} <= set(seen[-1].records.columns)
     for name in KEYS:
         pd.testing.assert_frame_equal(reduced[name], full[name])
     assert len(full["customers"]) > 100 and len(full["history"])

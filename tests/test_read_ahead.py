@@ -27,8 +27,10 @@ def test_records_read_ahead_are_those_read_at_the_transaction(tmp_path):
     base = store.manifest()
     ahead = StoredRecords(store, pipeline._read_for_matching, min_records=1)
     got = ahead.result(base)
-    assert got is not None and len(got) > 50
-    pd.testing.assert_frame_equal(got, pipeline._read_for_matching(store, base))
+    assert got is not None and len(got.records) > 50
+    again = pipeline._read_for_matching(store, base)
+    pd.testing.assert_frame_equal(got.records, again.records)
+    assert got.keys is not None and got.keys.values.equals(again.keys.values)
 
 
 def test_read_ahead_is_not_used_after_another_commit(tmp_path):

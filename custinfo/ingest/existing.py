@@ -7,6 +7,8 @@ consents, ...) that only survivorship reads, for the few percent of records it f
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,10 +20,31 @@ from ..store.store import Store, object_frame, text_frame
 from ..store.tables import ARROW_TEXT, INT_COLUMNS, TABLES
 
 
+@dataclass
+class ForMatching:
+    """What matching reads of the store: the stored records (`stored_records`) and their cached match
+    keys in the same order (None when the cache does not cover them all: see match/keycache.py)."""
+
+    records: pd.DataFrame
+    keys: object | None = None  # match.keycache.MatchKeys
+
+
+def for_matching(store: Store, manifest: dict, columns: list[str]) -> ForMatching:
+    from ..match.keycache import aligned  # the matching engine's package: imported late, it is heavy
+
+    recs = _stored_table(store, manifest, columns)
+    keys = aligned(store.arrow("match_keys", manifest=manifest), recs["record_id"].combine_chunks())
+    return ForMatching(text_frame(recs), keys)
+
+
 def stored_records(store: Store, manifest: dict, columns: list[str]) -> pd.DataFrame:
     """The stored records that have a customer, in `columns` plus `customer_id` (last), in the
     table's order. Text stays in Arrow-backed columns (a million records as python strings took GBs
     and seconds)."""
+    return text_frame(_stored_table(store, manifest, columns))
+
+
+def _stored_table(store: Store, manifest: dict, columns: list[str]) -> pa.Table:
     cols = [c for c in dict.fromkeys(["record_id", *columns]) if c in TABLES["records"]]
     recs = store.arrow("records", manifest=manifest, columns=cols)
     members = store.arrow("membership", manifest=manifest, sort=False)
@@ -29,7 +52,7 @@ def stored_records(store: Store, manifest: dict, columns: list[str]) -> pd.DataF
     recs = recs.append_column("customer_id", members["customer_id"].take(pos))
     if pos.null_count:  # a filter copies every column even when it keeps every row (0.45 s at 1M)
         recs = recs.filter(pc.is_valid(pos))
-    return text_frame(recs)
+    return recs
 
 
 def touched_records(store: Store, manifest: dict, matched: pd.DataFrame, customers: set,

@@ -14,7 +14,7 @@ from ..memory import release_memory
 from ..merge.fold import fold, in_set, unchanged_customers
 from ..store.store import Store, utcnow
 from ..store.tables import TABLES
-from .existing import customer_sizes, stored_records, touched_records
+from .existing import ForMatching, customer_sizes, for_matching, touched_records
 from .prefetch import StoredRecords
 from .prepare import PreparedFile, chunk_workers, prepare_file, spool_stdin
 
@@ -216,9 +216,12 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     """Match the new records against the store and fold them into customers."""
     from ..merge.assign import assign
 
-    existing = _existing_records(store, txn.base, ahead=ahead)
+    stored = _existing_records(store, txn.base, ahead=ahead)
+    existing = stored.records
     decisions = store.frame("decisions", manifest=txn.base)
-    assignment = assign(new, existing, decisions, config, store.path)
+    assignment = assign(new, existing, decisions, config, store.path, keys=stored.keys)
+    if assignment.keys is not None:  # the match keys of the new records (or of all: keycache.py)
+        txn.put("match_keys", assignment.keys.table, whole=assignment.keys.whole)
     # customers re-clustered exactly as they were are left out: fold would change nothing of theirs
     assignment = assignment.without(unchanged_customers(assignment, lambda c: customer_sizes(existing, c)))
     release_memory()
@@ -298,15 +301,15 @@ def _stored_columns() -> list[str]:
     return [c for c in TABLES["records"] if c not in _NOT_FOR_MATCHING]
 
 
-def _existing_records(store: Store, manifest: dict, ahead: StoredRecords | None = None) -> pd.DataFrame:
+def _existing_records(store: Store, manifest: dict, ahead: StoredRecords | None = None) -> ForMatching:
     """The stored records with their customer_id, in the columns matching reads, as Arrow-backed text
-    in the table's order (see existing.py): those read ahead while the files were prepared when they
-    are of `manifest`, else read now."""
+    in the table's order, and their cached match keys (see existing.py): those read ahead while the
+    files were prepared when they are of `manifest`, else read now."""
     got = ahead.result(manifest) if ahead is not None else None
     return got if got is not None else _read_for_matching(store, manifest)
 
 
-def _read_for_matching(store: Store, manifest: dict) -> pd.DataFrame:
+def _read_for_matching(store: Store, manifest: dict) -> ForMatching:
     from ..merge.assign import matching_columns  # the matching engine, imported late: it is heavy
 
-    return stored_records(store, manifest, matching_columns())
+    return for_matching(store, manifest, matching_columns())

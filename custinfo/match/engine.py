@@ -21,7 +21,7 @@ from .blocking import BlockingOptions, block
 from .cluster import Clustering, UnionFind, cluster
 from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
-from .features import build_records, drop_tables, frame_to_arrow, needed_columns
+from .features import admin_prefix, build_records, drop_tables, frame_to_arrow, needed_columns
 from .incremental import (
     arrow_text,
     build_features,
@@ -40,6 +40,7 @@ from .incremental import (
     u_pool,
     whole_customers,
 )
+from .keycache import CACHED, PRE, PRE_OK, KeysUpdate, MatchKeys, names_fingerprint, tail_fingerprint, usable
 from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ResolveResult, ScoredPairs
 from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
@@ -125,12 +126,14 @@ class Matcher:
         frames: list[tuple[pd.DataFrame, bool, np.ndarray]],
         columns: list[str],
         ranks: list[np.ndarray] | None = None,
+        pre: pa.Table | None = None,
     ) -> np.ndarray | pa.StringArray:
         """Table `src` (idx, is_new, grp, input columns) of all frames; return record ids by index.
 
         Records are numbered in frame order, or by `ranks` (one array of indexes per frame) when given;
         then the ids come as Arrow text (resolve needs python strings for only the records it
-        re-clusters: making them for a million took ~0.3 s)."""
+        re-clusters: making them for a million took ~0.3 s). `pre`: cached keys of the records of the
+        frame that is not new (keycache.py), given as columns `pre_<key>` and `pre_ok`."""
         parts, ids, offset = [], [], 0
         for k, (df, is_new, grp) in enumerate(frames):
             if "record_id" not in df.columns:
@@ -148,6 +151,11 @@ class Matcher:
                 "grp": pa.array(np.asarray(grp, dtype=np.int32)),
             }
             cols.update(frame_to_arrow(df, columns))
+            if pre is not None:
+                mine = not is_new
+                for c in pre.column_names:
+                    cols[PRE + c] = pre[c] if mine else pa.nulls(n, pa.string())
+                cols[PRE_OK] = pa.array(np.full(n, mine))
             parts.append(pa.table(cols))
             offset += n
         # Arrow hashes a million ids in a fraction of the time pandas takes on python strings, and
@@ -344,7 +352,12 @@ class Matcher:
         )
 
     def resolve(
-        self, new_df: pd.DataFrame, existing_df: pd.DataFrame, must_link=(), cannot_link=()
+        self,
+        new_df: pd.DataFrame,
+        existing_df: pd.DataFrame,
+        must_link=(),
+        cannot_link=(),
+        keys: MatchKeys | None = None,
     ) -> ResolveResult:
         """Re-cluster the neighbourhood of a batch from scratch, as if all records had come at once.
 
@@ -355,6 +368,9 @@ class Matcher:
         `incremental.resolve_all_up_to` records in all, every record is re-clustered (then the
         customers are those of ingesting everything at once, whatever the order of the batches).
         Existing customers may come out split or merged: see `ResolveResult` and merge/fold.py.
+
+        `keys`: the existing records' cached match keys (keycache.py); those still valid are not made
+        again. The result's `keys` are the ones to store: the new records', or every record's.
         """
         s = self.settings
         if "customer_id" not in existing_df.columns:
@@ -371,8 +387,15 @@ class Matcher:
         con = self._connect(small_batch=nn <= SMALL_BATCH_SHARE * (nn + ne))
         try:
             frames = [(new_df, True, np.full(nn, -1, dtype=np.int32)), (existing_df, False, codes)]
-            id_text = self._register(con, frames, needed_columns(s.columns | tf_columns(s))[0], ranks=ranks)
-            plan, t, met, gam, w, c, model, prior = self._neighbourhood(con, np.sort(ranks[0]), grp)
+            use = self._usable_keys(con, frames, keys)
+            pre = keys.values.select(use) if use else None
+            id_text = self._register(
+                con, frames, needed_columns(s.columns | tf_columns(s))[0], ranks=ranks, pre=pre
+            )
+            plan, t, met, gam, w, c, model, prior, fresh = self._neighbourhood(
+                con, np.sort(ranks[0]), grp, cached=use
+            )
+            update = _keys_update(fresh, id_text, ranks)
             ids = id_text.take(pa.array(t)).to_numpy(zero_copy_only=False)  # of the records re-clustered
             node_of, cannot, conflicts = self._nodes(ids, np.arange(len(t)), must_link, cannot_link)
             rescore = self._rescorer(con, model, prior)
@@ -407,13 +430,32 @@ class Matcher:
             "groups": int(clusters["group"].nunique()),
         }
         scored = ScoredPairs(ids, gam, w, s, cl.label)
-        return ResolveResult(clusters, plan, scored, stats, conflicts)
+        return ResolveResult(clusters, plan, scored, stats, conflicts, keys=update)
 
-    def _neighbourhood(self, con: duckdb.DuckDBPyConnection, new_idx: np.ndarray, grp: np.ndarray):
-        """Records to re-cluster (sorted indexes) and their scored pairs, renumbered 0..len-1."""
+    def _usable_keys(self, con: duckdb.DuckDBPyConnection, frames, keys: MatchKeys | None) -> list[str]:
+        """The cached keys still valid. The admin-name regex of the address tails is made here from
+        every record (as keying them would make it first), to see whether the stored tails used it."""
+        if keys is None or len(keys.values) != len(frames[1][0]):
+            return []
+        cols = ["province", "city", "district"]
+        names = pa.concat_tables([pa.table(frame_to_arrow(df, cols)) for df, _, _ in frames])
+        con.register("admin_src", names)
+        try:
+            regex = admin_prefix(con, "admin_src")
+        finally:
+            con.unregister("admin_src")
+        return usable(keys, regex)
+
+    def _neighbourhood(
+        self, con: duckdb.DuckDBPyConnection, new_idx: np.ndarray, grp: np.ndarray, cached: list[str] = ()
+    ):
+        """Records to re-cluster (sorted indexes) and their scored pairs, renumbered 0..len-1; and the
+        match keys to store (keycache.py): the new records', or every record's unless all of them
+        were `cached`."""
         s = self.settings
         n = len(grp)
         build_keys(con, s)
+        fresh = _fresh_keys(con, cached)
         met = np.zeros(n, dtype=bool)  # records of the customers the batch has a candidate pair with
         pool = u_pool(n, s.seed)
         if n <= s.resolve_all_up_to:  # small enough to re-decide everyone with today's parameters
@@ -459,7 +501,7 @@ class Matcher:
         pos = np.full(n, -1, dtype=np.int64)
         pos[t] = np.arange(len(t))
         gam = Gammas(pos[gam.left].astype(np.int32), pos[gam.right].astype(np.int32), gam.g, gam.tf)
-        return plan, t, met[t], gam, w, c, model, prior
+        return plan, t, met[t], gam, w, c, model, prior, fresh
 
     def _score_hood(
         self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, ppool: np.ndarray, every_pair: bool
@@ -546,6 +588,42 @@ class Matcher:
         from .explain import explain_pair
 
         return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
+
+
+def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str]) -> tuple[pa.Table, bool, str, str]:
+    """From `recs_keys`: (idx and CACHED keys of the new records, or of every record when a key that
+    was made was not all cached: then `whole` is true), with their fingerprints."""
+    have = {r[0] for r in con.execute("DESCRIBE recs_keys").fetchall()}
+    made = [c for c in CACHED if c in have]
+    whole = not set(made) <= set(cached)
+    sel = ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}" for c in CACHED)
+    tbl = con.sql(f"SELECT idx, {sel} FROM recs_keys{'' if whole else ' WHERE is_new'}").to_arrow_table()
+    names = names_fingerprint() if {"name_letters", "name_initials"} <= have else ""
+    tail = ""
+    if "address_tail" in have:
+        tail = tail_fingerprint(con.execute("SELECT regex FROM admin_names_regex").fetchall()[0][0])
+    return tbl, whole, names, tail
+
+
+def _keys_update(fresh, id_text: pa.Array, ranks: list[np.ndarray]) -> KeysUpdate:
+    """The keys to store, in the order of the records table: the stored records (when `whole`) in
+    the order they were given, then the new ones in theirs (as the ingest appends them)."""
+    tbl, whole, names, tail = fresh
+    idx = tbl["idx"].to_numpy()
+    at = np.full(len(id_text), -1, dtype=np.int64)
+    at[idx] = np.arange(len(idx))
+    order = np.r_[ranks[1], ranks[0]] if whole else ranks[0]
+    rows = tbl.take(pa.array(at[order]))
+    n = len(order)
+    out = pa.table(
+        {
+            "record_id": id_text.take(pa.array(order)) if len(order) else pa.array([], pa.string()),
+            **{c: rows[c] for c in CACHED},
+            "names_fp": pa.repeat(pa.scalar(names, pa.string()), n),
+            "tail_fp": pa.repeat(pa.scalar(tail, pa.string()), n),
+        }
+    )
+    return KeysUpdate(out, whole)
 
 
 def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) -> np.ndarray:

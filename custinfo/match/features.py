@@ -199,20 +199,28 @@ def build_records(
     cleaned = ", ".join(f'nullif("{c}", \'\') AS "{c}"' for c in base)  # normalize_frame trimmed them
     s1 = "".join(f", {_STAGE1[c][0]} AS {c}" for c in stage1 if c not in _PER_VALUE)
     per_value = [c for c in stage1 if c in _PER_VALUE]
-    admin = _admin_prefix(con, src) if "address_tail" in per_value else ""
+    admin = admin_prefix(con, src) if "address_tail" in per_value else ""
+    # keys cached in the store (keycache.py) come as pre_<key>: made here only for the other records
+    given = {r[0] for r in con.sql(f"DESCRIBE {src}").fetchall()} if per_value else set()
+    pre = [c for c in per_value if f"pre_{c}" in given]
+    cleaned += "".join(f", pre_{c}" for c in pre) + (", pre_ok" if pre else "")
     pv_ctes = "".join(
         f", pv_{c} AS (SELECT v, {_STAGE1[c][0].format(admin=admin)} AS {c} FROM (SELECT DISTINCT "
         f"{_PER_VALUE[c]} AS v "
-        f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL))"
+        f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL{' AND NOT pre_ok' if c in pre else ''}))"
         for c in per_value
     )
-    s1 += "".join(f", pv_{c}.{c}" for c in per_value)
+    s1 += "".join(
+        f", CASE WHEN c.pre_ok THEN c.pre_{c} ELSE pv_{c}.{c} END AS {c}" if c in pre else f", pv_{c}.{c}"
+        for c in per_value
+    )
     pv_joins = "".join(f" LEFT JOIN pv_{c} ON {_PER_VALUE[c]} = pv_{c}.v" for c in per_value)
     pat = mobile_pattern.replace("'", "''")
     s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
     sep = ", " if cleaned else ""
+    drop = f" EXCLUDE ({', '.join([*(f'pre_{c}' for c in pre), 'pre_ok'])})" if pre else ""
     body = f"""WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
-             s1 AS (SELECT c.*{s1} FROM c{pv_joins})
+             s1 AS (SELECT c.*{drop}{s1} FROM c{pv_joins})
         SELECT *{s2} FROM s1"""
     # keep only what comparisons and blocking read: intermediate inputs (phones, province...) go
     keep = [c for c in base + stage1 + stage2 if c in columns | tf_columns | {"name_letters", "name_key"}]
@@ -247,7 +255,7 @@ def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 _KEY_PUNCT = re.compile(r"[\s\W_]+")  # what normalize's match_key (address_key) removes
 
 
-def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
+def admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     """Regex for the leading province / city / district names of an address key (those in the data).
 
     Made once per connection, from the first records it keys: resolve keys every record, then builds
@@ -255,10 +263,10 @@ def _admin_prefix(con: duckdb.DuckDBPyConnection, src: str) -> str:
     records, as featurizing them all at once does (the neighbourhood's own names missed a city that
     only other records name, and its three scans of the records came a second time)."""
     try:
-        return con.execute("SELECT regex FROM admin_prefix").fetchone()[0]
+        return con.execute("SELECT regex FROM admin_names_regex").fetchall()[0][0]
     except duckdb.CatalogException:
         regex = _admin_regex(con, src)
-    con.execute("CREATE TEMP TABLE admin_prefix AS SELECT ?::VARCHAR AS regex", [regex])
+    con.execute("CREATE TEMP TABLE admin_names_regex AS SELECT ?::VARCHAR AS regex", [regex])
     return regex
 
 

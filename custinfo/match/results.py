@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .compare import Gammas
+from .keycache import KeysUpdate
 from .score import probability
 from .settings import MatchSettings
 
@@ -110,6 +111,7 @@ class ResolveResult:
     scored: ScoredPairs
     stats: dict = field(default_factory=dict)
     conflicts: list[dict] = field(default_factory=list)
+    keys: KeysUpdate | None = None  # the match keys to store (keycache.py)
 
     def uncertain(self, low: float | None = None, high: float | None = None) -> pd.DataFrame:
         """Uncertain pairs with at least one new record (pairs among existing records were offered before)."""

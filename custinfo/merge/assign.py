@@ -42,14 +42,17 @@ def matching_columns() -> list[str]:
 
 
 def assign(
-    new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config, store_path=None
+    new: pd.DataFrame, existing: pd.DataFrame, decisions: pd.DataFrame, config: Config, store_path=None,
+    keys=None,
 ) -> Assignment:
-    """Re-cluster the new records with the existing customers they meet; say where every record goes."""
+    """Re-cluster the new records with the existing customers they meet; say where every record goes.
+    `keys`: the stored records' cached match keys (match/keycache.py); the assignment carries the
+    keys to store."""
     from ..match import Matcher, load_settings
 
     must, cannot = decision_pairs(decisions)
     matcher = Matcher(load_settings(), model=load_model(store_path))
-    res = matcher.resolve(new, existing, must_link=must, cannot_link=cannot)
+    res = matcher.resolve(new, existing, must_link=must, cannot_link=cannot, keys=keys)
     cl = res.clusters.set_index("record_id")
     review = res.uncertain()[["record_id_l", "record_id_r", "match_probability"]]
     unmet = set(cl.loc[~cl["met"] & cl["customer_id"].notna(), "customer_id"])
@@ -59,4 +62,5 @@ def assign(
         score=cl["match_score"],
         review=review,
         unmet=unmet,
+        keys=res.keys,
     )

@@ -43,6 +43,7 @@ class Assignment:
     # customers of `before` the batch has no candidate pair with: re-decided only because u, the prior and
     # the statistics were measured again on all records (small stores are re-clustered whole)
     unmet: set = field(default_factory=set)
+    keys: object | None = None  # match.keycache.KeysUpdate: the match keys the ingest stores
 
     @property
     def group_customers(self) -> dict:

@@ -380,6 +380,17 @@ class Transaction:
     def overwrite(self, name: str, df: pd.DataFrame) -> None:
         self._whole(name, arrow_table(name, df))
 
+    def put(self, name: str, tbl: pa.Table, whole: bool = False) -> None:
+        """Append Arrow rows (or write the table whole): for rows made in Arrow, not in pandas."""
+        tbl = pa.table({c: tbl[c] if c in tbl.column_names else pa.nulls(tbl.num_rows, pa.string())
+                        for c in TABLES[name]})
+        tbl = tbl.cast(pa.schema([pa.field(c, pa.int64() if c in INT_COLUMNS else pa.string())
+                                  for c in TABLES[name]]))
+        if whole:
+            self._whole(name, tbl)
+        elif tbl.num_rows:
+            self._write(name, tbl, "append")
+
     def upsert(self, name: str, df: pd.DataFrame, key: str) -> None:
         """Rows of `df` replace the table's rows with the same `key`; every other row is kept.
 

@@ -1,0 +1,157 @@
+"""The store's match keys (match/keycache.py): a cache of the dearest blocking keys of every record.
+
+A cached key must never change a customer: the keys stored are those keying every record at once
+makes, a cached value is used only while its fingerprint holds, and erasing a person erases theirs."""
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import custinfo.match as match
+import custinfo.match.engine as engine
+import custinfo.match.keycache as keycache
+from custinfo.ingest.pipeline import ingest
+from custinfo.match import Matcher, load_settings
+from custinfo.match.keycache import CACHED, MatchKeys, aligned, names_fingerprint, usable
+from custinfo.normalize.frame import normalize_frame
+from custinfo.store.erase import forget
+from custinfo.store.store import Store
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+FILES = ["web_form.csv", "crm.xlsx", "call_center.csv"]
+
+
+@pytest.fixture
+def neighbourhood(monkeypatch):
+    """Re-cluster only around each batch (the path of large stores), so that cached keys are read."""
+    load = match.load_settings
+    monkeypatch.setattr(match, "load_settings", lambda *a: dataclasses.replace(load(*a), resolve_all_up_to=0))
+
+
+def _keyed_at_once(store: Store) -> pd.DataFrame:
+    """The keys of every stored record made by matching them all as one new batch."""
+    recs = store.frame("records")
+    res = Matcher(load_settings()).resolve(recs, recs.iloc[:0].assign(customer_id=[]))
+    return _sorted(res.keys.table.to_pandas())
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values("record_id", ignore_index=True)[["record_id", *CACHED, "names_fp", "tail_fp"]]
+
+
+def _partition(store: Store) -> set[frozenset]:
+    mem = store.frame("membership")
+    return {frozenset(g) for _, g in mem.groupby("customer_id")["record_id"]}
+
+
+def test_the_stored_match_keys_are_those_keying_every_record_at_once_makes(
+    tmp_path, neighbourhood, monkeypatch
+):
+    used = []
+    real = engine.usable
+    monkeypatch.setattr(engine, "usable", lambda *a: used.append(real(*a)) or used[-1])
+    store = Store(tmp_path / "s")
+    for f in FILES:
+        ingest([SAMPLES / f], store=store)
+    assert used and all(used), "the later ingests read no cached key"
+    got = _sorted(store.frame("match_keys"))
+    assert len(got) == len(store.frame("records", columns=["record_id"]))
+    pd.testing.assert_frame_equal(got, _keyed_at_once(store))
+
+
+def test_cached_keys_group_the_records_as_keying_them_again_does(tmp_path, neighbourhood, monkeypatch):
+    cached = Store(tmp_path / "cached")
+    for f in FILES:
+        ingest([SAMPLES / f], store=cached)
+    monkeypatch.setattr(keycache, "aligned", lambda *a: None)  # as if the store had no cache
+    again = Store(tmp_path / "again")
+    for f in FILES:
+        ingest([SAMPLES / f], store=again)
+    assert _partition(cached) == _partition(again)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    raw = pd.DataFrame(rows)
+    out = normalize_frame(raw.drop(columns=["record_id", "customer_id"], errors="ignore"))
+    out.insert(0, "record_id", raw["record_id"].to_numpy())
+    if "customer_id" in raw:
+        out["customer_id"] = raw["customer_id"].to_numpy()
+    return out
+
+
+def _tails(keys: pa.Table) -> dict:
+    return dict(zip(keys["record_id"].to_pylist(), keys["address_tail"].to_pylist(), strict=True))
+
+
+def test_a_batch_naming_a_city_no_stored_record_named_makes_every_address_tail_again():
+    # the stored record's address starts with Sandy Bay, which no record names as its city: the tail
+    # keeps it. A batch naming the city adds it to the admin names: the stored tail must lose it too.
+    stored = _frame([{"record_id": "e1", "customer_id": "C1", "name": "Wei Zhang",
+                      "mobile": "13800138000", "address": "Sandy Bay 28 Monaro Highway"},
+                     {"record_id": "e2", "customer_id": "C2", "name": "Na Li", "city": "Hobart",
+                      "address": "Hobart 3 Beach Road"}])
+    m = Matcher(load_settings())
+    first = m.resolve(stored.drop(columns="customer_id"), stored.iloc[:0])
+    keys = MatchKeys(first.keys.table.select(list(CACHED)), first.keys.table["names_fp"][0].as_py(),
+                     first.keys.table["tail_fp"][0].as_py())
+    tail = _tails(first.keys.table)
+    assert tail == {"e1": "sandybay28monarohighway", "e2": "3beachroad"}
+    new = _frame([{"record_id": "n1", "name": "Fang Wang", "city": "Sandy Bay",
+                   "address": "Sandy Bay 1 Long Point"}])
+    res = m.resolve(new, stored, keys=keys)
+    assert res.keys.whole
+    tail = _tails(res.keys.table)
+    assert tail == {"e1": "28monarohighway", "e2": "3beachroad", "n1": "1longpoint"}
+    again = m.resolve(new, stored)  # no cache: the same keys, the same groups
+    assert res.keys.table.equals(again.keys.table)
+    pd.testing.assert_frame_equal(res.clusters, again.clusters)
+    # a batch naming no new place keeps every cached key and stores its own records' alone
+    other = _frame([{"record_id": "n2", "name": "Fang Wang", "city": "Hobart",
+                     "address": "Hobart 5 Beach Road"}])
+    same = m.resolve(other, stored, keys=keys)
+    assert not same.keys.whole and same.keys.table["record_id"].to_pylist() == ["n2"]
+
+
+def test_keys_made_another_way_or_missing_a_record_are_not_used():
+    ids = pa.array(["a", "b", "c"])
+    vals = {c: pa.array(["x", "y", "z"]) for c in CACHED}
+    fp = names_fingerprint()
+    stored = pa.table({"record_id": pa.array(["c", "a", "b"]), **vals,
+                       "names_fp": pa.array([fp] * 3), "tail_fp": pa.array(["t"] * 3)})
+    got = aligned(stored, ids)
+    assert got.values["name_letters"].to_pylist() == ["y", "z", "x"]  # in the order asked for
+    assert usable(got, "^$") == ["name_letters", "name_initials"]  # the tail was made with another regex
+    assert aligned(stored, pa.array(["a", "b", "d"])) is None  # a record without keys
+    at = stored.schema.get_field_index("names_fp")
+    assert aligned(stored.set_column(at, "names_fp", pa.array([fp, fp, "old"])), ids) is None
+    old = stored.set_column(at, "names_fp", pa.array(["old"] * 3))
+    assert usable(aligned(old, ids), "^$") == []
+
+
+def test_a_store_without_match_keys_gets_every_record_s_keys_at_its_next_ingest(
+    tmp_path, neighbourhood, monkeypatch
+):
+    from custinfo.store.store import Transaction
+
+    store = Store(tmp_path / "s")
+    real = Transaction.put
+    monkeypatch.setattr(Transaction, "put", lambda *a, **k: None)  # a store of the older layout
+    ingest([SAMPLES / FILES[0]], store=store)
+    assert "match_keys" not in store.manifest()["tables"]
+    monkeypatch.setattr(Transaction, "put", real)
+    ingest([SAMPLES / FILES[1]], store=store)
+    pd.testing.assert_frame_equal(_sorted(store.frame("match_keys")), _keyed_at_once(store))
+
+
+def test_forget_erases_the_match_keys_of_the_forgotten_records(tmp_path):
+    store = Store(tmp_path / "s")
+    ingest([SAMPLES / f for f in FILES[:2]], store=store)
+    mem = store.frame("membership")
+    who = mem["customer_id"].value_counts().index[0]  # a customer with the most records
+    theirs = set(mem.loc[mem["customer_id"] == who, "record_id"])
+    before = len(store.frame("match_keys"))
+    forget(store, who)
+    keys = store.frame("match_keys")
+    assert not theirs & set(keys["record_id"]) and len(keys) == before - len(theirs)
