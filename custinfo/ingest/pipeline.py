@@ -220,8 +220,7 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     existing = stored.records
     decisions = store.frame("decisions", manifest=txn.base)
     assignment = assign(new, existing, decisions, config, store.path, keys=stored.keys)
-    if assignment.keys is not None:  # the match keys of the new records (or of all: keycache.py)
-        txn.put("match_keys", assignment.keys.table, whole=assignment.keys.whole)
+    _store_keys(txn, assignment)
     # customers re-clustered exactly as they were are left out: fold would change nothing of theirs
     assignment = assignment.without(unchanged_customers(assignment, lambda c: customer_sizes(existing, c)))
     release_memory()
@@ -246,6 +245,14 @@ def _match_and_fold(store: Store, txn, new: pd.DataFrame, config: Config, now: s
     before = res.membership["record_id"].map(membership.set_index("record_id")["customer_id"])
     res.membership = _rows_where(res.membership, res.membership["customer_id"] != before)
     return res
+
+
+def _store_keys(txn, assignment) -> None:
+    """Write the match keys of the new records (or of all: match/keycache.py), then let them go: a
+    first ingest's million keys (~65 MB) were held through folding, where its memory peaks."""
+    keys, assignment.keys = assignment.keys, None
+    if keys is not None:
+        txn.put("match_keys", keys.table, whole=keys.whole, fingerprints=keys.fingerprints)
 
 
 def _rows_where(df: pd.DataFrame, mask) -> pd.DataFrame:

@@ -395,7 +395,6 @@ class Matcher:
             plan, t, met, gam, w, c, model, prior, fresh = self._neighbourhood(
                 con, np.sort(ranks[0]), grp, cached=use
             )
-            update = _keys_update(fresh, id_text, ranks)
             ids = id_text.take(pa.array(t)).to_numpy(zero_copy_only=False)  # of the records re-clustered
             node_of, cannot, conflicts = self._nodes(ids, np.arange(len(t)), must_link, cannot_link)
             rescore = self._rescorer(con, model, prior)
@@ -403,6 +402,11 @@ class Matcher:
                 con, gam, w, c, node_of, cannot, model, prior, rescore=lambda a, b: rescore(t[a], t[b])
             )
             read = con.sql("SELECT count(*) FROM recs_feat").fetchall()[0][0]
+            # read after clustering, where a first ingest's memory peaks (its million keys held
+            # through it raised the peak by ~65 MB)
+            if fresh[0] is None:  # the new records' keys, from their features (see _fresh_keys)
+                fresh[0] = _key_rows(con, "recs_feat", new_only=True)
+            update = _keys_update(fresh, id_text)
         finally:
             con.close()
         row = np.full(nn + ne, -1, dtype=np.int64)  # record index -> row of existing_df
@@ -455,7 +459,7 @@ class Matcher:
         s = self.settings
         n = len(grp)
         build_keys(con, s)
-        fresh = _fresh_keys(con, cached)
+        fresh = _fresh_keys(con, cached, every_new=len(new_idx) == n)
         met = np.zeros(n, dtype=bool)  # records of the customers the batch has a candidate pair with
         pool = u_pool(n, s.seed)
         if n <= s.resolve_all_up_to:  # small enough to re-decide everyone with today's parameters
@@ -590,40 +594,36 @@ class Matcher:
         return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
 
 
-def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str]) -> tuple[pa.Table, bool, str, str]:
-    """From `recs_keys`: (idx and CACHED keys of the new records, or of every record when a key that
-    was made was not all cached: then `whole` is true), with their fingerprints."""
+def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str], every_new: bool) -> list:
+    """[rows, whole, names_fp, tail_fp] of the match keys to store: every record's (`whole`) when a
+    key that `recs_keys` has was not all cached, else the new records'. Only every record's, when
+    some are not new, are read here (from `recs_keys`); rows None: read the new records' from their
+    features at the end (a first ingest's million keys are then not held through matching, where
+    its memory peaks)."""
     have = {r[0] for r in con.execute("DESCRIBE recs_keys").fetchall()}
-    made = [c for c in CACHED if c in have]
-    whole = not set(made) <= set(cached)
-    sel = ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}" for c in CACHED)
-    tbl = con.sql(f"SELECT idx, {sel} FROM recs_keys{'' if whole else ' WHERE is_new'}").to_arrow_table()
+    whole = not {c for c in CACHED if c in have} <= set(cached)
+    rows = _key_rows(con, "recs_keys", new_only=False) if whole and not every_new else None
     names = names_fingerprint() if {"name_letters", "name_initials"} <= have else ""
     tail = ""
     if "address_tail" in have:
         tail = tail_fingerprint(con.execute("SELECT regex FROM admin_names_regex").fetchall()[0][0])
-    return tbl, whole, names, tail
+    return [rows, whole, names, tail]
 
 
-def _keys_update(fresh, id_text: pa.Array, ranks: list[np.ndarray]) -> KeysUpdate:
-    """The keys to store, in the order of the records table: the stored records (when `whole`) in
-    the order they were given, then the new ones in theirs (as the ingest appends them)."""
-    tbl, whole, names, tail = fresh
-    idx = tbl["idx"].to_numpy()
-    at = np.full(len(id_text), -1, dtype=np.int64)
-    at[idx] = np.arange(len(idx))
-    order = np.r_[ranks[1], ranks[0]] if whole else ranks[0]
-    rows = tbl.take(pa.array(at[order]))
-    n = len(order)
-    out = pa.table(
-        {
-            "record_id": id_text.take(pa.array(order)) if len(order) else pa.array([], pa.string()),
-            **{c: rows[c] for c in CACHED},
-            "names_fp": pa.repeat(pa.scalar(names, pa.string()), n),
-            "tail_fp": pa.repeat(pa.scalar(tail, pa.string()), n),
-        }
-    )
-    return KeysUpdate(out, whole)
+def _key_rows(con: duckdb.DuckDBPyConnection, table: str, new_only: bool) -> pa.Table:
+    """idx and the CACHED keys (null where `table` lacks one) of its records, or of its new ones."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    sel = ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}" for c in CACHED)
+    return con.sql(f"SELECT idx, {sel} FROM {table}{' WHERE is_new' if new_only else ''}").to_arrow_table()
+
+
+def _keys_update(fresh: list, id_text: pa.Array) -> KeysUpdate:
+    """The keys to store, with their records' ids, in the order DuckDB gave them (the store's reader
+    finds them by record id; putting them in the records' order copied every column once more)."""
+    rows, whole, names, tail = fresh
+    ids = id_text.take(rows["idx"]) if rows.num_rows else pa.array([], pa.string())
+    out = pa.table({"record_id": ids, **{c: rows[c] for c in CACHED}})
+    return KeysUpdate(out, whole, {"names_fp": names, "tail_fp": tail})
 
 
 def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) -> np.ndarray:

@@ -290,7 +290,9 @@ def _admin_regex(con: duckdb.DuckDBPyConnection, src: str) -> str:
         return "^$"
     # address_key is lower case without spaces or punctuation: `sandy bay` leads it as `sandybay`
     forms = set(names) | {k for k in (_KEY_PUNCT.sub("", n.lower()) for n in names) if len(k) >= 2}
-    alt = "|".join(re.escape(n) for n in sorted(forms, key=len, reverse=True))
+    # longest first (a name is not cut short by a shorter one it starts with), then by text: the same
+    # regex in every process (set order changes with python's hash seed, and keycache.py fingerprints it)
+    alt = "|".join(re.escape(n) for n in sorted(forms, key=lambda n: (-len(n), n)))
     return ("^(?:" + alt + ")+").replace("'", "''")
 
 

@@ -4,7 +4,7 @@ Every ingest blocks the new records against all stored ones, so it keys every st
 Three of those keys cost most of that: `name_letters` and `name_initials` (letters and initials of
 the pinyin, sorted) and `address_tail` (the address key without its leading province / city /
 district names). They depend on the record alone, and the tail on the admin names of all records.
-The store keeps them (table `match_keys`, one row per record) with two fingerprints:
+The store keeps them (table `match_keys`, one row per record), and in its manifest two fingerprints:
 
 - `names_fp`: of the SQL that makes the two name keys. Code that makes them otherwise reads none.
 - `tail_fp`: of the SQL of the tail and of the admin-name regex it used. A batch that brings a
@@ -32,7 +32,7 @@ CACHED = ("name_letters", "name_initials", "address_tail")
 NAMES = ("name_letters", "name_initials")
 PRE = "pre_"  # column prefix of a cached value in the matcher's input table
 PRE_OK = "pre_ok"  # true on the records whose cached values are given
-STORED_COLUMNS = MATCH_KEY_COLUMNS  # record_id, CACHED, names_fp, tail_fp
+STORED_COLUMNS = MATCH_KEY_COLUMNS  # record_id, CACHED
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,11 @@ class MatchKeys:
 @dataclass(frozen=True)
 class KeysUpdate:
     """What an ingest writes to `match_keys`: the rows (STORED_COLUMNS) of its new records, or of
-    every record when `whole` (some cached column could not be used)."""
+    every record when `whole` (some cached column could not be used), made as `fingerprints` say."""
 
     table: pa.Table
     whole: bool
+    fingerprints: dict
 
 
 def _digest(*parts: str) -> str:
@@ -75,23 +76,17 @@ def usable(keys: MatchKeys | None, regex: str) -> list[str]:
     return names + tail
 
 
-def aligned(stored: pa.Table, record_ids: pa.Array) -> MatchKeys | None:
-    """The stored keys (table `match_keys`) in the order of `record_ids`, or None when some record has
-    no row or the rows were made under different fingerprints (then nothing cached is used)."""
-    if not stored.num_rows or len(record_ids) == 0:
+def aligned(stored: pa.Table, record_ids: pa.Array, fingerprints: dict) -> MatchKeys | None:
+    """The stored keys (table `match_keys`, made as `fingerprints` say) in the order of `record_ids`,
+    or None when some record has no row (then nothing cached is used)."""
+    if not stored.num_rows or len(record_ids) == 0 or not fingerprints:
         return None
-    fps = []
-    for c in ("names_fp", "tail_fp"):
-        distinct = pc.unique(stored[c].combine_chunks())
-        if len(distinct) != 1 or distinct[0].as_py() is None:
-            return None
-        fps.append(distinct[0].as_py())
     ids = stored["record_id"].combine_chunks()
-    if ids.equals(record_ids):  # written in the records' order (each ingest appends both alike)
+    if ids.equals(record_ids):  # the same order (a table written whole in the records' order)
         values = stored.select(list(CACHED))
     else:
         at = pc.index_in(record_ids, value_set=ids)
         if at.null_count:
             return None
         values = stored.select(list(CACHED)).take(at)
-    return MatchKeys(values.combine_chunks(), *fps)
+    return MatchKeys(values.combine_chunks(), fingerprints.get("names_fp", ""), fingerprints.get("tail_fp", ""))

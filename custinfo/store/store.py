@@ -291,6 +291,10 @@ class Store:
             tbl = tbl.drop_columns([LOG_SEQ])
         return tbl.select(columns) if columns else tbl
 
+    def fingerprints(self, name: str, manifest: dict | None = None) -> dict:
+        """How the rows of a table were made, as its last writer said (empty if it said nothing)."""
+        return dict((manifest or self.manifest()).get("fingerprints", {}).get(name, {}))
+
     def frame(self, name: str, *, manifest: dict | None = None, columns: list[str] | None = None) -> pd.DataFrame:
         """A table as a pandas frame of python objects (str/int/None)."""
         return object_frame(self.arrow(name, manifest=manifest, columns=columns))
@@ -367,6 +371,9 @@ class Transaction:
         self.tables = dict(self.base["tables"])
         # log table -> {"rows": rows when last written whole, "appended": rows appended since}
         self.logs = {k: dict(v) for k, v in self.base.get("logs", {}).items()}
+        # table -> how its rows were made (e.g. match_keys: the fingerprints of keycache.py), kept
+        # by every later commit until a writer of the table says otherwise
+        self.fingerprints = {k: dict(v) for k, v in self.base.get("fingerprints", {}).items()}
         self._logged_now: set[str] = set()  # log tables this transaction appended to already
 
     def rows(self, name: str, key: str, values) -> pd.DataFrame:
@@ -380,8 +387,11 @@ class Transaction:
     def overwrite(self, name: str, df: pd.DataFrame) -> None:
         self._whole(name, arrow_table(name, df))
 
-    def put(self, name: str, tbl: pa.Table, whole: bool = False) -> None:
-        """Append Arrow rows (or write the table whole): for rows made in Arrow, not in pandas."""
+    def put(self, name: str, tbl: pa.Table, whole: bool = False, fingerprints: dict | None = None) -> None:
+        """Append Arrow rows (or write the table whole): for rows made in Arrow, not in pandas.
+        `fingerprints`: how the rows were made, kept in the manifest (`Store.fingerprints`)."""
+        if fingerprints is not None:
+            self.fingerprints[name] = dict(fingerprints)
         tbl = pa.table({c: tbl[c] if c in tbl.column_names else pa.nulls(tbl.num_rows, pa.string())
                         for c in TABLES[name]})
         tbl = tbl.cast(pa.schema([pa.field(c, pa.int64() if c in INT_COLUMNS else pa.string())
@@ -444,6 +454,8 @@ class Transaction:
                     "info": info or {}}
         if self.logs:
             manifest["logs"] = self.logs
+        if self.fingerprints:
+            manifest["fingerprints"] = self.fingerprints
         _publish(self.store.path / MANIFEST_DIR, manifest)
         return manifest
 

@@ -31,9 +31,9 @@ REDIRECT_COLUMNS = ["old_id", "new_id", "at", "batch_id", "reason"]
 DECISION_COLUMNS = ["a", "b", "kind", "at", "by", "note"]
 # review_pairs: uncertain pairs the matcher met, for `custinfo review export`.
 REVIEW_COLUMNS = ["record_id_l", "record_id_r", "match_probability", "batch_id", "at"]
-# match_keys: a cache of the dearest blocking keys of every record, with the fingerprints of how they
-# were made (custinfo/match/keycache.py); forget and purge remove its rows with the records.
-MATCH_KEY_COLUMNS = ["record_id", "name_letters", "name_initials", "address_tail", "names_fp", "tail_fp"]
+# match_keys: a cache of the dearest blocking keys of every record (custinfo/match/keycache.py; the
+# fingerprints of how they were made are in the manifest); forget and purge remove its rows too.
+MATCH_KEY_COLUMNS = ["record_id", "name_letters", "name_initials", "address_tail"]
 CONSENT_COLUMNS = ["record_id", "purpose", "granted", "at", "channel", "source_file", "batch_id", "basis"]
 
 TABLES = {
