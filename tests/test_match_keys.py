@@ -65,8 +65,14 @@ def test_the_stored_match_keys_are_those_keying_every_record_at_once_makes(
     for f in FILES:
         ingest([SAMPLES / f], store=store)
     assert used and all(used), "the later ingests read no cached key"
-    assert len(store.frame("match_keys")) == len(store.frame("records", columns=["record_id"]))
     _check_equal(_stored(store), _keyed_at_once(store))
+    _check_in_read_order(store)
+
+
+def _check_in_read_order(store: Store) -> None:
+    """The keys are stored in the order the records are read: found at their own rows, not looked up."""
+    keys = store.arrow("match_keys", columns=["record_id"])["record_id"].combine_chunks()
+    assert keys.equals(store.arrow("records", columns=["record_id"])["record_id"].combine_chunks())
 
 
 def test_cached_keys_group_the_records_as_keying_them_again_does(tmp_path, neighbourhood, monkeypatch):
@@ -146,6 +152,8 @@ def test_a_store_without_match_keys_gets_every_record_s_keys_at_its_next_ingest(
     monkeypatch.setattr(Transaction, "put", real)
     ingest([SAMPLES / FILES[1]], store=store)
     _check_equal(_stored(store), _keyed_at_once(store))
+    ingest([SAMPLES / FILES[2]], store=store)  # appended after a table written whole
+    _check_in_read_order(store)
 
 
 def test_forget_erases_the_match_keys_of_the_forgotten_records(tmp_path):
@@ -159,6 +167,7 @@ def test_forget_erases_the_match_keys_of_the_forgotten_records(tmp_path):
     keys = store.frame("match_keys")
     assert not theirs & set(keys["record_id"]) and len(keys) == before - len(theirs)
     assert store.fingerprints("match_keys") == made and made  # the rest still made as they were
+    _check_in_read_order(store)
 
 
 def test_the_admin_name_regex_is_the_same_in_every_process():

@@ -406,7 +406,7 @@ class Matcher:
             # through it raised the peak by ~65 MB)
             if fresh[0] is None:  # the new records' keys, from their features (see _fresh_keys)
                 fresh[0] = _key_rows(con, "recs_feat", new_only=True)
-            update = _keys_update(fresh, id_text)
+            update = _keys_update(fresh, id_text, ranks)
         finally:
             con.close()
         row = np.full(nn + ne, -1, dtype=np.int64)  # record index -> row of existing_df
@@ -617,11 +617,17 @@ def _key_rows(con: duckdb.DuckDBPyConnection, table: str, new_only: bool) -> pa.
     return con.sql(f"SELECT idx, {sel} FROM {table}{' WHERE is_new' if new_only else ''}").to_arrow_table()
 
 
-def _keys_update(fresh: list, id_text: pa.Array) -> KeysUpdate:
-    """The keys to store, with their records' ids, in the order DuckDB gave them (the store's reader
-    finds them by record id; putting them in the records' order copied every column once more)."""
+def _keys_update(fresh: list, id_text: pa.Array, ranks: list[np.ndarray]) -> KeysUpdate:
+    """The keys to store, in the order the store reads its records: the new records in theirs (as
+    the ingest appends them), and when `whole` the stored ones after them, in the order they were
+    given (Delta reads the newest file first). Then the next ingest finds every record's keys at
+    its own row (keycache.aligned: 0.34-0.61 s to look up a million record ids otherwise)."""
     rows, whole, names, tail = fresh
-    ids = id_text.take(rows["idx"]) if rows.num_rows else pa.array([], pa.string())
+    at = np.full(len(id_text), -1, dtype=np.int64)
+    at[rows["idx"].to_numpy()] = np.arange(rows.num_rows)
+    order = np.r_[ranks[0], ranks[1]] if whole else ranks[0]
+    ids = id_text.take(pa.array(order)) if len(order) else pa.array([], pa.string())
+    rows = rows.take(pa.array(at[order]))
     out = pa.table({"record_id": ids, **{c: rows[c] for c in CACHED}})
     return KeysUpdate(out, whole, {"names_fp": names, "tail_fp": tail})
 
