@@ -15,6 +15,7 @@ import custinfo.match.keycache as keycache
 from custinfo.ingest.pipeline import ingest
 from custinfo.match import Matcher, load_settings
 from custinfo.match.keycache import CACHED, MatchKeys, aligned, names_fingerprint, usable
+from custinfo.merge.lookup import subject_data
 from custinfo.normalize.frame import normalize_frame
 from custinfo.store.erase import forget
 from custinfo.store.store import Store
@@ -129,7 +130,8 @@ def test_a_batch_naming_a_city_no_stored_record_named_makes_every_address_tail_a
 
 def test_keys_made_another_way_or_missing_a_record_are_not_used():
     ids = pa.array(["a", "b", "c"])
-    stored = pa.table({"record_id": pa.array(["c", "a", "b"]), **{c: pa.array(["x", "y", "z"]) for c in CACHED}})
+    values = {c: pa.array(["x", "y", "z"]) for c in CACHED}
+    stored = pa.table({"record_id": pa.array(["c", "a", "b"]), **values})
     made = {"names_fp": names_fingerprint(), "tail_fp": "t"}
     got = aligned(stored, ids, made)
     assert got.values["name_letters"].to_pylist() == ["y", "z", "x"]  # in the order asked for
@@ -162,6 +164,8 @@ def test_forget_erases_the_match_keys_of_the_forgotten_records(tmp_path):
     mem = store.frame("membership")
     who = mem["customer_id"].value_counts().index[0]  # a customer with the most records
     theirs = set(mem.loc[mem["customer_id"] == who, "record_id"])
+    told = subject_data(store, who)["match_keys"]  # an access request shows them too
+    assert {k["record_id"] for k in told} == theirs and all(k["name_letters"] for k in told)
     before, made = len(store.frame("match_keys")), store.fingerprints("match_keys")
     forget(store, who)
     keys = store.frame("match_keys")
@@ -179,7 +183,8 @@ def test_the_admin_name_regex_is_the_same_in_every_process():
 
     code = ("import duckdb, pyarrow as pa; from custinfo.match.features import _admin_regex; "
             "c = duckdb.connect(); t = pa.table({'province': ['北京市', '上海市', '江苏省', '浙江省'], "
-            "'city': ['北京', '上海', '南京市', '杭州市'], 'district': ['朝阳区', '浦东新区', '玄武区', 'Sandy Bay']}); "
+            "'city': ['北京', '上海', '南京市', '杭州市'], "
+            "'district': ['朝阳区', '浦东新区', '玄武区', 'Sandy Bay']}); "
             "c.register('src', t); print(_admin_regex(c, 'src'))")
     out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}

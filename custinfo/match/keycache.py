@@ -89,4 +89,5 @@ def aligned(stored: pa.Table, record_ids: pa.Array, fingerprints: dict) -> Match
         if at.null_count:
             return None
         values = stored.select(list(CACHED)).take(at)
-    return MatchKeys(values.combine_chunks(), fingerprints.get("names_fp", ""), fingerprints.get("tail_fp", ""))
+    made = (fingerprints.get("names_fp", ""), fingerprints.get("tail_fp", ""))
+    return MatchKeys(values.combine_chunks(), *made)
