@@ -33,8 +33,8 @@ def for_matching(store: Store, manifest: dict, columns: list[str]) -> ForMatchin
     from ..match.keycache import aligned  # the matching engine's package: imported late, it is heavy
 
     recs = _stored_table(store, manifest, columns)
-    ids = recs["record_id"].combine_chunks()
-    keys = aligned(store.arrow("match_keys", manifest=manifest), ids, store.fingerprints("match_keys", manifest))
+    made = store.fingerprints("match_keys", manifest)
+    keys = aligned(store.arrow("match_keys", manifest=manifest), recs["record_id"], made)
     return ForMatching(text_frame(recs), keys)
 
 

@@ -76,18 +76,18 @@ def usable(keys: MatchKeys | None, regex: str) -> list[str]:
     return names + tail
 
 
-def aligned(stored: pa.Table, record_ids: pa.Array, fingerprints: dict) -> MatchKeys | None:
+def aligned(stored: pa.Table, record_ids: pa.Array | pa.ChunkedArray, fingerprints: dict) -> MatchKeys | None:
     """The stored keys (table `match_keys`, made as `fingerprints` say) in the order of `record_ids`,
     or None when some record has no row (then nothing cached is used)."""
     if not stored.num_rows or len(record_ids) == 0 or not fingerprints:
         return None
-    ids = stored["record_id"].combine_chunks()
-    if ids.equals(record_ids):  # in the records' order, as ingests write them (0.01 s at 1M rows)
-        values = stored.select(list(CACHED))
+    ids = stored["record_id"]
+    if ids.equals(record_ids if isinstance(record_ids, pa.ChunkedArray) else pa.chunked_array([record_ids])):
+        values = stored.select(list(CACHED))  # in the records' order, as ingests write them
     else:
-        at = pc.index_in(record_ids, value_set=ids)
+        at = pc.index_in(record_ids, value_set=ids.combine_chunks())
         if at.null_count:
             return None
         values = stored.select(list(CACHED)).take(at)
     made = (fingerprints.get("names_fp", ""), fingerprints.get("tail_fp", ""))
-    return MatchKeys(values.combine_chunks(), *made)
+    return MatchKeys(values, *made)
