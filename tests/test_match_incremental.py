@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from records import normalized as frame
 
 from custinfo.match import Matcher, load_settings
-from custinfo.normalize.frame import normalize_frame
-
-
-def frame(rows: list[dict]) -> pd.DataFrame:
-    raw = pd.DataFrame(rows)
-    out = normalize_frame(raw.drop(columns=["record_id", "customer_id"], errors="ignore"))
-    out.insert(0, "record_id", raw["record_id"].to_numpy())
-    if "customer_id" in raw:
-        out["customer_id"] = raw["customer_id"].to_numpy()
-    return out
 
 
 @pytest.fixture(scope="module")

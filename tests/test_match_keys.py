@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from records import normalized
 
 import custinfo.match as match
 import custinfo.match.engine as engine
@@ -16,7 +17,6 @@ from custinfo.ingest.pipeline import ingest
 from custinfo.match import Matcher, load_settings
 from custinfo.match.keycache import CACHED, MatchKeys, aligned, names_fingerprint, usable
 from custinfo.merge.lookup import subject_data
-from custinfo.normalize.frame import normalize_frame
 from custinfo.store.erase import forget
 from custinfo.store.store import Store
 
@@ -87,15 +87,6 @@ def test_cached_keys_group_the_records_as_keying_them_again_does(tmp_path, neigh
     assert _partition(cached) == _partition(again)
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    raw = pd.DataFrame(rows)
-    out = normalize_frame(raw.drop(columns=["record_id", "customer_id"], errors="ignore"))
-    out.insert(0, "record_id", raw["record_id"].to_numpy())
-    if "customer_id" in raw:
-        out["customer_id"] = raw["customer_id"].to_numpy()
-    return out
-
-
 def _tails(keys: pa.Table) -> dict:
     return dict(zip(keys["record_id"].to_pylist(), keys["address_tail"].to_pylist(), strict=True))
 
@@ -103,7 +94,7 @@ def _tails(keys: pa.Table) -> dict:
 def test_a_batch_naming_a_city_no_stored_record_named_makes_every_address_tail_again():
     # the stored record's address starts with Sandy Bay, which no record names as its city: the tail
     # keeps it. A batch naming the city adds it to the admin names: the stored tail must lose it too.
-    stored = _frame([{"record_id": "e1", "customer_id": "C1", "name": "Wei Zhang",
+    stored = normalized([{"record_id": "e1", "customer_id": "C1", "name": "Wei Zhang",
                       "mobile": "13800138000", "address": "Sandy Bay 28 Monaro Highway"},
                      {"record_id": "e2", "customer_id": "C2", "name": "Na Li", "city": "Hobart",
                       "address": "Hobart 3 Beach Road"}])
@@ -112,7 +103,7 @@ def test_a_batch_naming_a_city_no_stored_record_named_makes_every_address_tail_a
     keys = MatchKeys(first.keys.table.select(list(CACHED)), **first.keys.fingerprints)
     tail = _tails(first.keys.table)
     assert tail == {"e1": "sandybay28monarohighway", "e2": "3beachroad"}
-    new = _frame([{"record_id": "n1", "name": "Fang Wang", "city": "Sandy Bay",
+    new = normalized([{"record_id": "n1", "name": "Fang Wang", "city": "Sandy Bay",
                    "address": "Sandy Bay 1 Long Point"}])
     res = m.resolve(new, stored, keys=keys)
     assert res.keys.whole
@@ -122,7 +113,7 @@ def test_a_batch_naming_a_city_no_stored_record_named_makes_every_address_tail_a
     assert res.keys.table.equals(again.keys.table)
     pd.testing.assert_frame_equal(res.clusters, again.clusters)
     # a batch naming no new place keeps every cached key and stores its own records' alone
-    other = _frame([{"record_id": "n2", "name": "Fang Wang", "city": "Hobart",
+    other = normalized([{"record_id": "n2", "name": "Fang Wang", "city": "Hobart",
                      "address": "Hobart 5 Beach Road"}])
     same = m.resolve(other, stored, keys=keys)
     assert not same.keys.whole and same.keys.table["record_id"].to_pylist() == ["n2"]
