@@ -19,6 +19,7 @@ from custinfo.match.keycache import CACHED, MatchKeys, aligned, names_fingerprin
 from custinfo.merge.lookup import subject_data
 from custinfo.store.erase import forget
 from custinfo.store.store import Store
+from custinfo.store.verify import verify_store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 FILES = ["web_form.csv", "crm.xlsx", "call_center.csv"]
@@ -163,6 +164,18 @@ def test_forget_erases_the_match_keys_of_the_forgotten_records(tmp_path):
     assert not theirs & set(keys["record_id"]) and len(keys) == before - len(theirs)
     assert store.fingerprints("match_keys") == made and made  # the rest still made as they were
     _check_in_read_order(store)
+    assert verify_store(store)["problems"] == []
+
+
+def test_verify_reports_match_keys_of_records_no_longer_stored(tmp_path):
+    store = Store(tmp_path / "s")
+    ingest([SAMPLES / FILES[0]], store=store)
+    ghost = pa.table({"record_id": ["R999999-0000001"], **{c: ["x"] for c in CACHED}})
+    with store.transaction("test") as txn:  # what an erasure that missed the table would leave
+        txn.put("match_keys", ghost)
+        txn.commit()
+    problems = verify_store(store)["problems"]
+    assert any("match_keys holds keys of 1 record(s) no longer stored" in p for p in problems)
 
 
 def test_the_admin_name_regex_is_the_same_in_every_process():

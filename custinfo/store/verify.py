@@ -41,7 +41,12 @@ def verify_store(store: Store) -> dict:
         if dangling:
             problems.append(f"provenance of {f} points at {len(dangling)} missing record(s), e.g. {sorted(dangling)[:3]}")
     problems += _redirect_problems(cust)
-    return {"version": m.get("version", 0), "checks": 10, "problems": problems}
+    # the match keys are derived personal data: an erasure must have taken those of gone records
+    stale = set(frames["match_keys"]["record_id"]) - ids
+    if stale:
+        problems.append(f"match_keys holds keys of {len(stale)} record(s) no longer stored, "
+                        f"e.g. {sorted(stale)[:3]}")
+    return {"version": m.get("version", 0), "checks": 11, "problems": problems}
 
 
 def _unique(df, col: str, what: str) -> list[str]:
