@@ -44,7 +44,9 @@ def _stored(store: Store) -> tuple[pd.DataFrame, dict]:
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    return df.sort_values("record_id", ignore_index=True)[["record_id", *CACHED]]
+    """In record order, as python objects (pandas 3 gives Arrow's strings the `str` dtype)."""
+    df = df.sort_values("record_id", ignore_index=True)[["record_id", *CACHED]].astype(object)
+    return df.where(df.notna(), None)
 
 
 def _check_equal(got: tuple[pd.DataFrame, dict], want: tuple[pd.DataFrame, dict]) -> None:
