@@ -89,5 +89,6 @@ def aligned(stored: pa.Table, record_ids: pa.Array | pa.ChunkedArray, fingerprin
         if at.null_count:
             return None
         values = stored.select(list(CACHED)).take(at)
+    values = values.cast(pa.schema([pa.field(c, pa.string()) for c in CACHED]))  # as the matcher's columns
     made = (fingerprints.get("names_fp", ""), fingerprints.get("tail_fp", ""))
     return MatchKeys(values, *made)

@@ -90,10 +90,10 @@ def subject_data(store: Store, ref: str) -> dict:
     cons = store.frame("consents", manifest=m)
     decs = store.frame("decisions", manifest=m)
     decs = decs[decs["a"].isin(rids) | decs["b"].isin(rids)]
-    keys = store.frame("match_keys", manifest=m)  # derived from the records, for matching them
+    keys = store.rows("match_keys", "record_id", rids, manifest=m)  # derived from them, for matching
     return {"customer_id": cid, "generated_for": "data subject access request",
             "golden": shown["golden"], "provenance": shown["provenance"], "conflicts": shown["conflicts"],
             "records": full, "history": [_clean(h) for h in customer_history(store, cid).to_dict("records")],
             "consents": [_clean(c) for c in cons[cons["record_id"].isin(rids)].to_dict("records")],
             "decisions": [_clean(d) for d in decs.to_dict("records")],
-            "match_keys": [_clean(k) for k in keys[keys["record_id"].isin(rids)].to_dict("records")]}
+            "match_keys": [_clean(k) for k in keys.to_dict("records")]}
