@@ -290,3 +290,18 @@ def test_object_frame_gives_python_text_with_none_and_int64_integers():
     assert df["score"].dtype == object and df["score"].tolist() == [1.5, None, 2.0]
     assert object_frame(tbl.slice(0, 0)).shape == (0, 4)
     assert list(object_frame(tbl.select(["n_records"])).columns) == ["n_records"]
+
+
+def test_a_script_that_reads_the_store_and_ends_at_once_exits_cleanly(tmp_path):
+    # deltalake's reader called a python filesystem handler from Arrow's IO threads, which could
+    # still run while the interpreter exited: abort, "terminate called without an active exception",
+    # exit 134 (5 of 10 such runs on the samples' store)
+    from pathlib import Path
+
+    from custinfo.ingest.pipeline import ingest
+
+    store = tmp_path / "s"
+    ingest([Path(__file__).resolve().parent.parent / "samples" / "web_form.csv"], store=Store(store))
+    code = f"from custinfo.store.store import Store; print(Store({str(store)!r}).arrow('records').num_rows)"
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True) for _ in range(6)]
+    assert [r.returncode for r in runs] == [0] * 6, [r.stderr[-200:] for r in runs if r.returncode]
