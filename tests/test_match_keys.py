@@ -81,11 +81,11 @@ def _check_in_read_order(store: Store) -> None:
 
 def test_cached_keys_group_the_records_as_keying_them_again_does(tmp_path, neighbourhood, monkeypatch):
     cached = Store(tmp_path / "cached")
-    for f in FILES:
+    for f in FILES[:2]:  # the second ingest takes the first one's keys from the store
         ingest([SAMPLES / f], store=cached)
     monkeypatch.setattr(keycache, "aligned", lambda *a: None)  # as if the store had no cache
     again = Store(tmp_path / "again")
-    for f in FILES:
+    for f in FILES[:2]:
         ingest([SAMPLES / f], store=again)
     assert _partition(cached) == _partition(again)
 
