@@ -33,8 +33,8 @@ def for_matching(store: Store, manifest: dict, columns: list[str]) -> ForMatchin
     from ..match.keycache import aligned  # the matching engine's package: imported late, it is heavy
 
     recs = _stored_table(store, manifest, columns)
-    made = store.fingerprints("match_keys", manifest)
-    keys = aligned(store.arrow("match_keys", manifest=manifest), recs["record_id"], made)
+    made = store.fingerprints("match_keys", manifest)  # none: a store of the older layout
+    keys = aligned(store.arrow("match_keys", manifest=manifest), recs["record_id"], made) if made else None
     return ForMatching(text_frame(recs), keys)
 
 

@@ -404,9 +404,10 @@ class Matcher:
             read = con.sql("SELECT count(*) FROM recs_feat").fetchall()[0][0]
             # read after clustering, where a first ingest's memory peaks (its million keys held
             # through it raised the peak by ~65 MB)
-            if fresh[0] is None:  # the new records' keys, from their features (see _fresh_keys)
-                fresh[0] = _key_rows(con, "recs_feat", new_only=True)
-            update = _keys_update(fresh, id_text, ranks)
+            rows, whole, made = fresh
+            if rows is None:  # the new records' keys, from their features (see _fresh_keys)
+                rows = _key_rows(con, "recs_feat", new_only=True)
+            update = _keys_update(rows, whole, made, id_text, ranks)
         finally:
             con.close()
         row = np.full(nn + ne, -1, dtype=np.int64)  # record index -> row of existing_df
@@ -594,8 +595,8 @@ class Matcher:
         return explain_pair(self, rec_a, rec_b, context, n_records, prior_weight)
 
 
-def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str], every_new: bool) -> list:
-    """[rows, whole, names_fp, tail_fp] of the match keys to store: every record's (`whole`) when a
+def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str], every_new: bool) -> tuple:
+    """(rows, whole, fingerprints) of the match keys to store: every record's (`whole`) when a
     key that `recs_keys` has was not all cached, else the new records'. Only every record's, when
     some are not new, are read here (from `recs_keys`); rows None: read the new records' from their
     features at the end (a first ingest's million keys are then not held through matching, where
@@ -607,7 +608,7 @@ def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str], every_new: bo
     tail = ""
     if "address_tail" in have:
         tail = tail_fingerprint(con.execute("SELECT regex FROM admin_names_regex").fetchall()[0][0])
-    return [rows, whole, names, tail]
+    return rows, whole, {"names_fp": names, "tail_fp": tail}
 
 
 def _key_rows(con: duckdb.DuckDBPyConnection, table: str, new_only: bool) -> pa.Table:
@@ -617,19 +618,20 @@ def _key_rows(con: duckdb.DuckDBPyConnection, table: str, new_only: bool) -> pa.
     return con.sql(f"SELECT idx, {sel} FROM {table}{' WHERE is_new' if new_only else ''}").to_arrow_table()
 
 
-def _keys_update(fresh: list, id_text: pa.Array, ranks: list[np.ndarray]) -> KeysUpdate:
+def _keys_update(
+    rows: pa.Table, whole: bool, made: dict, id_text: pa.Array, ranks: list[np.ndarray]
+) -> KeysUpdate:
     """The keys to store, in the order the store reads its records: the new records in theirs (as
     the ingest appends them), and when `whole` the stored ones after them, in the order they were
     given (Delta reads the newest file first). Then the next ingest finds every record's keys at
     its own row (keycache.aligned: 0.34-0.61 s to look up a million record ids otherwise)."""
-    rows, whole, names, tail = fresh
     at = np.full(len(id_text), -1, dtype=np.int64)
     at[rows["idx"].to_numpy()] = np.arange(rows.num_rows)
     order = np.r_[ranks[0], ranks[1]] if whole else ranks[0]
     ids = id_text.take(pa.array(order)) if len(order) else pa.array([], pa.string())
     rows = rows.take(pa.array(at[order]))
     out = pa.table({"record_id": ids, **{c: rows[c] for c in CACHED}})
-    return KeysUpdate(out, whole, {"names_fp": names, "tail_fp": tail})
+    return KeysUpdate(out, whole, made)
 
 
 def _ends_touching(con: duckdb.DuckDBPyConnection, table: str, idx: np.ndarray) -> np.ndarray:
