@@ -195,3 +195,9 @@ def test_the_admin_name_regex_is_the_same_in_every_process():
     out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(out) == 1
+
+
+def test_the_store_table_holds_every_cached_key():
+    from custinfo.store.tables import TABLES
+
+    assert TABLES["match_keys"] == ["record_id", *CACHED]

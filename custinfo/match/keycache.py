@@ -25,14 +25,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store.tables import MATCH_KEY_COLUMNS
 from .features import _PER_VALUE, _STAGE1
 
 CACHED = ("name_letters", "name_initials", "address_tail")
 NAMES = ("name_letters", "name_initials")
 PRE = "pre_"  # column prefix of a cached value in the matcher's input table
 PRE_OK = "pre_ok"  # true on the records whose cached values are given
-STORED_COLUMNS = MATCH_KEY_COLUMNS  # record_id, CACHED
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class MatchKeys:
 
 @dataclass(frozen=True)
 class KeysUpdate:
-    """What an ingest writes to `match_keys`: the rows (STORED_COLUMNS) of its new records, or of
+    """What an ingest writes to `match_keys`: the rows (record_id and CACHED) of its new records, or of
     every record when `whole` (some cached column could not be used), made as `fingerprints` say."""
 
     table: pa.Table
