@@ -231,9 +231,14 @@ def with_missing(name: str, tbl: pa.Table, wanted: list[str]) -> pa.Table:
     existed (e.g. other_id), or a version pinned from then, reads as if the column were empty."""
     for c in wanted:
         if c not in tbl.column_names and c in TABLES[name]:
-            typ = pa.int64() if c in INT_COLUMNS else pa.string()
+            typ = column_type(c)
             tbl = tbl.append_column(pa.field(c, typ), pa.nulls(tbl.num_rows, typ))
     return tbl
+
+
+def column_type(column: str) -> pa.DataType:
+    """The Arrow type a store column is written and read as: int64 for counts, text for the rest."""
+    return pa.int64() if column in INT_COLUMNS else pa.string()
 
 
 def upserted(base: pa.Table, rows: pa.Table, key: str) -> pa.Table:
@@ -422,10 +427,9 @@ class Transaction:
         `fingerprints`: how the rows were made, kept in the manifest (`Store.fingerprints`)."""
         if fingerprints is not None:
             self.fingerprints[name] = dict(fingerprints)
-        tbl = pa.table({c: tbl[c] if c in tbl.column_names else pa.nulls(tbl.num_rows, pa.string())
-                        for c in TABLES[name]})
-        tbl = tbl.cast(pa.schema([pa.field(c, pa.int64() if c in INT_COLUMNS else pa.string())
-                                  for c in TABLES[name]]))
+        cols = TABLES[name]
+        schema = pa.schema([pa.field(c, column_type(c)) for c in cols])
+        tbl = with_missing(name, tbl, cols).select(cols).cast(schema)
         if whole:
             self._whole(name, tbl)
         elif tbl.num_rows:
