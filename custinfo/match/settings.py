@@ -128,6 +128,10 @@ class MatchSettings:
     rules: tuple[LinkRule, ...] = ()
     max_component: int = 300
     resolve_all_up_to: int = 50_000  # stores up to this many records are re-clustered whole per ingest
+    # above it, an existing customer is re-clustered with the batch when one of its records has a
+    # candidate pair with a new record of at least this probability (0: any candidate pair); never
+    # above review_low or threshold, so a pair the batch links or lists for review always counts
+    meet_at: float = 0.01
     review_low: float = 0.3
     review_high: float = 0.9
     mobile_pattern: str = r"^\+861[3-9][0-9]{9}$"
@@ -292,6 +296,7 @@ def _parse_scalars(data: dict, problems: list[str]) -> dict:
         )
     inc = _section(data, "incremental", problems)
     kw["resolve_all_up_to"] = _num(inc, "resolve_all_up_to", "incremental", 50_000, 0, 1e12, problems, True)
+    kw["meet_at"] = _num(inc, "meet_at", "incremental", 0.01, 0.0, 1.0, problems)
     eng = _section(data, "engine", problems)
     kw["memory_limit"] = _memory(eng, "memory_limit", "1GB", problems)
     kw["memory_limit_small_batch"] = _memory(eng, "memory_limit_small_batch", None, problems)
