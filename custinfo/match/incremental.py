@@ -27,7 +27,7 @@ from ..errors import InputError
 from . import blocking
 from .blocking import BlockingOptions, block
 from .compare import tf_columns
-from .features import build_records, drop_tables
+from .features import TF_KEPT, build_records, drop_tables
 from .settings import MatchSettings
 
 U_SAMPLE = 50_000  # existing records sampled for measuring u
@@ -211,9 +211,12 @@ def _keep_only(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, .
 def release_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Drop `recs_keys` (every record's keys, the largest table) once the blocks are keyed: pairing
     more seeds then reads only the block tables. An engine that blocks by itself (Spark) keys
-    `recs_keys` again on every call, so there it stays."""
+    `recs_keys` again on every call, so there it stays. The term frequencies kept for the features
+    (features.TF_KEPT) go too: no more features are built."""
     if _has_table(con, "bkc_done"):
         drop_tables(con, "recs_keys")
+    kept = "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)"
+    drop_tables(con, *(r[0] for r in con.execute(kept, [TF_KEPT]).fetchall()))
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
