@@ -362,7 +362,9 @@ class Matcher:
         """Re-cluster the neighbourhood of a batch from scratch, as if all records had come at once.
 
         The neighbourhood is the new records, every record of the existing customers they have a
-        candidate pair with, and every record of the customers those are linked to (one step further).
+        candidate pair with (above `incremental.resolve_all_up_to` records: a pair of at least
+        `incremental.meet_at`, see _scored_hood), and every record of the customers those are linked
+        to (one step further).
         Pairs come from blocking all records; u, term frequencies and shared values are measured over all
         records; records are numbered in an order that does not depend on the ingest order. Up to
         `incremental.resolve_all_up_to` records in all, every record is re-clustered (then the

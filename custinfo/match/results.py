@@ -105,7 +105,8 @@ class ResolveResult:
     Existing records outside `clusters` keep their customer."""
 
     # record_id, group, match_score, customer_id (before; None = new record), met (the record's customer
-    # has a candidate pair with the batch; False: re-decided only because the parameters were re-measured)
+    # has a candidate pair with the batch, in a big store one of at least incremental.meet_at, or is
+    # linked to one that has; False: re-decided only because the parameters were re-measured)
     clusters: pd.DataFrame
     plan: list[dict]
     scored: ScoredPairs
