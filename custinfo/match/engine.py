@@ -478,8 +478,9 @@ class Matcher:
             else:
                 select_pairs(con, "pairs_1", new_idx, "pairs_a", both=False)
                 con.execute("DROP TABLE pairs_1")
-                if self._meet_weight() is not None:
-                    hood = self._scored_hood(con, new_idx, grp, pool, ppool)
+                meet = self._meet_weight()
+                if meet is not None:
+                    hood = self._scored_hood(con, new_idx, grp, pool, ppool, meet)
                     return (plan, *hood, fresh)
             t0 = whole_customers(index_union(n, new_idx, pair_ends(con, "pairs_a")), grp)
             met[:] = True  # every customer re-clustered here meets the batch or is linked to one that does
@@ -507,11 +508,11 @@ class Matcher:
 
     def _scored_hood(
         self, con: duckdb.DuckDBPyConnection, new_idx: np.ndarray, grp: np.ndarray, pool: np.ndarray,
-        ppool: np.ndarray,
+        ppool: np.ndarray, meet: float,
     ):
         """The neighbourhood of a batch in a big store, met by scored pairs: the new records, every
-        record of the existing customers with a pair of at least `incremental.meet_at` with one of
-        them, and the customers those are linked to. `pairs_a` (pairs with a new record) and `pairs_p`
+        record of the existing customers with a pair of weight `meet` or more with one of them, and
+        the customers those are linked to. `pairs_a` (pairs with a new record) and `pairs_p`
         (pairs among the prior pool) are blocked. Returns what _neighbourhood does, but the plan and keys.
 
         The pairs with the new records are scored first (the features of the batch, the records it
@@ -521,16 +522,13 @@ class Matcher:
         met by a candidate pair, 10.8k by a pair of probability 0.01 or more)."""
         s = self.settings
         n = len(grp)
-        build_features(con, s, index_union(n, new_idx, pair_ends(con, "pairs_a"), pool), last=False)
-        featured = np.zeros(n, dtype=bool)
-        featured[con.sql("SELECT idx FROM recs_feat").fetchnumpy()["idx"]] = True
+        featured = index_union(n, new_idx, pair_ends(con, "pairs_a"), pool)
+        build_features(con, s, featured, last=False)
         model, prior = self._fit(con, n, pool, ppool)
         gam, w, c = self._weigh(con, "pairs_a", model, prior)
-        new = np.zeros(n, dtype=bool)
-        new[new_idx] = True
-        sure = w >= self._meet_weight()
+        sure = w >= meet
         t0 = whole_customers(index_union(n, new_idx, gam.left[sure], gam.right[sure]), grp)
-        rest = t0[~new[t0]]
+        rest = index_difference(n, t0, new_idx)
         if len(rest):  # existing customers met: look one step further
             pairs_touching(con, s, rest, "pairs_2")
             # the pairs with a new record are scored already
@@ -538,8 +536,7 @@ class Matcher:
                 "CREATE OR REPLACE TEMP TABLE pairs_2 AS SELECT * FROM pairs_2 ANTI JOIN pairs_a USING (l, r)"
             )
             near = whole_customers(index_union(n, t0, pair_ends(con, "pairs_2")), grp)
-            more = near[~featured[near]]
-            build_features(con, s, more, last=True, append=True)
+            build_features(con, s, index_difference(n, near, featured), last=True, append=True)
             g2, w2, c2 = self._weigh(con, "pairs_2", model, prior)
             gam, w, c = _concat_gammas(gam, g2), np.r_[w, w2], np.r_[c, c2]
         else:

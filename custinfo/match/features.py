@@ -245,6 +245,11 @@ def build_records(
     drop_tables(con, "recs0", "sh_phones", "sh_emails", "sh_addr", *(f"tf_{c}" for c in tf_columns))
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+    return bool(con.execute(q, [name]).fetchone()[0])
+
+
 def drop_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Tables no step reads any more: dropped at once, so that DuckDB's memory limit is spent on what
     is still to come (a 10k ingest into a million records spilled ~240 MB to disk holding them)."""
@@ -357,8 +362,7 @@ def _tf_table(con: duckdb.DuckDBPyConnection, col: str, source: str = "recs0") -
     frequencies of every value are kept (table TF_KEPT<col>, dropped with the keys) and joined as
     they are: a second set of features then counts nothing again (its ~0.25 s of four columns)."""
     table = f"tf_{col}" if source == "recs0" else f"{TF_KEPT}{col}"
-    have = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]
-    if not have:
+    if not has_table(con, table):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
             WITH s AS (SELECT nullif("{col}", '') AS v FROM {source}),
                  t AS (SELECT v, count(*) AS n FROM s WHERE v IS NOT NULL GROUP BY 1)

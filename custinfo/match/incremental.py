@@ -27,7 +27,7 @@ from ..errors import InputError
 from . import blocking
 from .blocking import BlockingOptions, block
 from .compare import tf_columns
-from .features import TF_KEPT, build_records, drop_tables
+from .features import TF_KEPT, build_records, drop_tables, has_table
 from .settings import MatchSettings
 
 U_SAMPLE = 50_000  # existing records sampled for measuring u
@@ -182,7 +182,7 @@ def pairs_touching(
     con.unregister("seed_arrow")
     con.execute("DROP VIEW IF EXISTS recs")
     if block is blocking.block:  # keyed once per resolve (not when an engine such as Spark blocks)
-        if not _has_table(con, "bkc_done"):
+        if not has_table(con, "bkc_done"):
             con.execute("CREATE VIEW recs AS SELECT * FROM recs_keys")
             blocking.block_keys(con, s, s.window)
             con.execute("DROP VIEW recs")
@@ -213,15 +213,10 @@ def release_keys(con: duckdb.DuckDBPyConnection) -> None:
     more seeds then reads only the block tables. An engine that blocks by itself (Spark) keys
     `recs_keys` again on every call, so there it stays. The term frequencies kept for the features
     (features.TF_KEPT) go too: no more features are built."""
-    if _has_table(con, "bkc_done"):
+    if has_table(con, "bkc_done"):
         drop_tables(con, "recs_keys")
     kept = "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, ?)"
     drop_tables(con, *(r[0] for r in con.execute(kept, [TF_KEPT]).fetchall()))
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    q = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-    return bool(con.execute(q, [name]).fetchone()[0])
 
 
 def pair_ends(con: duckdb.DuckDBPyConnection, table: str) -> np.ndarray:
