@@ -515,8 +515,9 @@ class Matcher:
         the customers those are linked to. `pairs_a` (pairs with a new record) and `pairs_p`
         (pairs among the prior pool) are blocked. Returns what _neighbourhood does, but the plan and keys.
 
-        The pairs with the new records are scored first (the features of the batch, the records it
-        has a pair with and the u pool; u and the prior come from samples of all records, as before);
+        The pairs with the new records are scored first, with the prior pool's, as _score_hood scores
+        a neighbourhood (the features of the batch, the records it has a pair with and the u pool; u
+        and the prior come from the same samples of all records);
         customers met only by pairs far below the review band are left as they are stored, instead of
         being re-clustered with their one-step neighbours for nothing (10k into 1M: 38.6k customers
         met by a candidate pair, 10.8k by a pair of probability 0.01 or more)."""
@@ -524,16 +525,18 @@ class Matcher:
         n = len(grp)
         featured = index_union(n, new_idx, pair_ends(con, "pairs_a"), pool)
         build_features(con, s, featured, last=False)
-        model, prior = self._fit(con, n, pool, ppool)
-        gam, w, c = self._weigh(con, "pairs_a", model, prior)
-        sure = w >= meet
+        con.execute("ALTER TABLE pairs_a RENAME TO pairs_b")
+        gam, w, c, model, prior = self._score_hood(con, n, pool, ppool, every_pair=False)  # pairs_s
+        new = np.zeros(n, dtype=bool)
+        new[new_idx] = True
+        sure = (new[gam.left] | new[gam.right]) & (w >= meet)  # not the prior pool's other pairs
         t0 = whole_customers(index_union(n, new_idx, gam.left[sure], gam.right[sure]), grp)
         rest = index_difference(n, t0, new_idx)
         if len(rest):  # existing customers met: look one step further
             pairs_touching(con, s, rest, "pairs_2")
-            # the pairs with a new record are scored already
+            # the pairs with a new record (and the prior pool's) are scored already
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE pairs_2 AS SELECT * FROM pairs_2 ANTI JOIN pairs_a USING (l, r)"
+                "CREATE OR REPLACE TEMP TABLE pairs_2 AS SELECT * FROM pairs_2 ANTI JOIN pairs_s USING (l, r)"
             )
             near = whole_customers(index_union(n, t0, pair_ends(con, "pairs_2")), grp)
             build_features(con, s, index_difference(n, near, featured), last=True, append=True)
@@ -541,7 +544,7 @@ class Matcher:
             gam, w, c = _concat_gammas(gam, g2), np.r_[w, w2], np.r_[c, c2]
         else:
             con.unregister("src")
-        drop_tables(con, "pairs_a", "pairs_2", "pairs_p")
+        drop_tables(con, "pairs_s", "pairs_2")
         release_keys(con)
         t, gam, w, c = self._closed_hood(con, t0, grp, gam, w, c, model, prior)
         return t, np.ones(len(t), dtype=bool), gam, w, c, model, prior
@@ -585,38 +588,21 @@ class Matcher:
         else:
             con.execute("CREATE TEMP TABLE pairs_s AS SELECT * FROM pairs_b UNION SELECT * FROM pairs_p")
             drop_tables(con, "pairs_b", "pairs_p")
-        model, trained = self._u_model(con, n, pool)
-        gam = compute_gammas(con, s, "pairs_s")
-        bf = bayes_factor_weights(gam, s, model)
-        in_pool = np.zeros(n, dtype=bool)
-        in_pool[ppool] = True
-        prior = self._prior(model, trained, n, len(ppool), bf[in_pool[gam.left] & in_pool[gam.right]])
-        w, c = apply_rules(gam, bf + np.float32(prior), s, model, prior)
-        return gam, w, c, model, prior
-
-    def _u_model(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray) -> tuple[MatchModel, bool]:
-        """The model with u measured on random pairs of `pool` (unless trained), and whether trained."""
-        s = self.settings
         model, trained = self._base_model()
         if s.estimate_u and not trained:
             model = estimate_u(con, s, model, n, max_pairs=max(s.u_max_pairs // 4, 1), pool=pool)
-        return model, trained
-
-    def _prior(self, model: MatchModel, trained: bool, n: int, k: int, bf_pool: np.ndarray) -> float:
-        """The prior (log2 odds) from the Bayes factors `bf_pool` of every candidate pair among `k`
-        pooled records (unless trained)."""
-        s = self.settings
+        gam = compute_gammas(con, s, "pairs_s")
+        bf = bayes_factor_weights(gam, s, model)
         lam = min(model.matches_per_record / max(n - 1, 1), 0.5)
         if s.estimate_prior and not trained:
-            lam = estimate_prior(bf_pool, k * (k - 1) / 2, lam, pseudo_pairs=s.u_pseudo_pairs)
-        return math.log2(lam / (1 - lam))
-
-    def _fit(self, con: duckdb.DuckDBPyConnection, n: int, pool: np.ndarray, ppool: np.ndarray):
-        """(model, prior) as _score_hood measures them: u on random pairs of `pool`, the prior on
-        `pairs_p`, every candidate pair among the records of `ppool`."""
-        model, trained = self._u_model(con, n, pool)
-        bf = bayes_factor_weights(compute_gammas(con, self.settings, "pairs_p"), self.settings, model)
-        return model, self._prior(model, trained, n, len(ppool), bf)
+            in_pool = np.zeros(n, dtype=bool)
+            in_pool[ppool] = True
+            k = len(ppool)
+            both = in_pool[gam.left] & in_pool[gam.right]
+            lam = estimate_prior(bf[both], k * (k - 1) / 2, lam, pseudo_pairs=s.u_pseudo_pairs)
+        prior = math.log2(lam / (1 - lam))
+        w, c = apply_rules(gam, bf + np.float32(prior), s, model, prior)
+        return gam, w, c, model, prior
 
     def _weigh(self, con: duckdb.DuckDBPyConnection, table: str, model: MatchModel, prior: float):
         """Levels, link weights and consistency weights of the pairs of `table`."""
