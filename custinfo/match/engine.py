@@ -21,7 +21,7 @@ from .blocking import BlockingOptions, block
 from .cluster import Clustering, UnionFind, cluster
 from .compare import Gammas, compute_gammas, tf_columns
 from .em import train_m
-from .features import admin_prefix, build_records, drop_tables, frame_to_arrow, needed_columns
+from .features import PRE, PRE_OK, admin_prefix, build_records, drop_tables, frame_to_arrow, needed_columns
 from .incremental import (
     arrow_text,
     build_features,
@@ -40,7 +40,7 @@ from .incremental import (
     u_pool,
     whole_customers,
 )
-from .keycache import CACHED, PRE, PRE_OK, KeysUpdate, MatchKeys, names_fingerprint, tail_fingerprint, usable
+from .keycache import CACHED, NAMES, KeysUpdate, MatchKeys, names_fingerprint, tail_fingerprint, usable
 from .model import MatchModel
 from .results import DedupeResult, IncrementalResult, ResolveResult, ScoredPairs
 from .score import apply_rules, bayes_factor_weights, estimate_prior, estimate_u, probability, weight_of
@@ -673,7 +673,7 @@ def _fresh_keys(con: duckdb.DuckDBPyConnection, cached: list[str], every_new: bo
     have = {r[0] for r in con.execute("DESCRIBE recs_keys").fetchall()}
     whole = not {c for c in CACHED if c in have} <= set(cached)
     rows = _key_rows(con, "recs_keys", new_only=False) if whole and not every_new else None
-    names = names_fingerprint() if {"name_letters", "name_initials"} <= have else ""
+    names = names_fingerprint() if set(NAMES) <= have else ""
     tail = ""
     if "address_tail" in have:
         tail = tail_fingerprint(con.execute("SELECT regex FROM admin_names_regex").fetchall()[0][0])

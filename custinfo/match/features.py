@@ -48,6 +48,11 @@ BASE_COLUMNS = (
 
 _ID_WEIGHTS = "[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]"
 
+# A value given by the caller instead of made here (keycache.py: keys kept in the store) comes in
+# column PRE<key> of the input, on the records where PRE_OK is true.
+PRE = "pre_"
+PRE_OK = "pre_ok"
+
 # Derived from input columns only: name -> (SQL expression, input columns it reads).
 _STAGE1: dict[str, tuple[str, tuple[str, ...]]] = {
     "phones_list": (
@@ -202,23 +207,23 @@ def build_records(
     admin = admin_prefix(con, src) if "address_tail" in per_value else ""
     # keys cached in the store (keycache.py) come as pre_<key>: made here only for the other records
     given = {r[0] for r in con.sql(f"DESCRIBE {src}").fetchall()} if per_value else set()
-    pre = [c for c in per_value if f"pre_{c}" in given]
-    cleaned += "".join(f", pre_{c}" for c in pre) + (", pre_ok" if pre else "")
+    pre = [c for c in per_value if f"{PRE}{c}" in given]
+    cleaned += "".join(f", {PRE}{c}" for c in pre) + (f", {PRE_OK}" if pre else "")
     pv_ctes = "".join(
         f", pv_{c} AS (SELECT v, {_STAGE1[c][0].format(admin=admin)} AS {c} FROM (SELECT DISTINCT "
         f"{_PER_VALUE[c]} AS v "
-        f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL{' AND NOT pre_ok' if c in pre else ''}))"
+        f"FROM c WHERE {_PER_VALUE[c]} IS NOT NULL{f' AND NOT {PRE_OK}' if c in pre else ''}))"
         for c in per_value
     )
     s1 += "".join(
-        f", CASE WHEN c.pre_ok THEN c.pre_{c} ELSE pv_{c}.{c} END AS {c}" if c in pre else f", pv_{c}.{c}"
+        f", CASE WHEN c.{PRE_OK} THEN c.{PRE}{c} ELSE pv_{c}.{c} END AS {c}" if c in pre else f", pv_{c}.{c}"
         for c in per_value
     )
     pv_joins = "".join(f" LEFT JOIN pv_{c} ON {_PER_VALUE[c]} = pv_{c}.v" for c in per_value)
     pat = mobile_pattern.replace("'", "''")
     s2 = "".join(f", {_STAGE2[c][0].format(mobile=pat)} AS {c}" for c in stage2)
     sep = ", " if cleaned else ""
-    drop = f" EXCLUDE ({', '.join([*(f'pre_{c}' for c in pre), 'pre_ok'])})" if pre else ""
+    drop = f" EXCLUDE ({', '.join([*(f'{PRE}{c}' for c in pre), PRE_OK])})" if pre else ""
     body = f"""WITH c AS MATERIALIZED (SELECT idx, is_new, grp{sep}{cleaned} FROM {src}){pv_ctes},
              s1 AS (SELECT c.*{drop}{s1} FROM c{pv_joins})
         SELECT *{s2} FROM s1"""

@@ -29,8 +29,6 @@ from .features import _PER_VALUE, _STAGE1
 
 CACHED = ("name_letters", "name_initials", "address_tail")
 NAMES = ("name_letters", "name_initials")
-PRE = "pre_"  # column prefix of a cached value in the matcher's input table
-PRE_OK = "pre_ok"  # true on the records whose cached values are given
 
 
 @dataclass(frozen=True)
